@@ -1,0 +1,14 @@
+// Tasks per second through a worker pool: all tasks submitted at once, as a
+// caller with plenty of work would, after a warm-up that starts the threads.
+
+import { now, rate } from '../lib/measure.js';
+
+export const NOOP_TASK = new URL('./noop-task.js', import.meta.url).href;
+
+export async function poolRate(pool, n) {
+  const all = (k) => Promise.all(Array.from({ length: k }, () => pool.run(null)));
+  await all(Math.max(1000, n / 10));
+  const t0 = now();
+  await all(n);
+  return rate(n, now() - t0);
+}

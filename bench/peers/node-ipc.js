@@ -1,0 +1,52 @@
+// Node's own process messaging: child_process.fork + process.send, one-way
+// (JSON and 'advanced' serialization) and ping-pong. The baseline a process
+// link must beat to be worth having.
+
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { MESSAGE, now, rate } from '../lib/measure.js';
+import { pingPong } from '../helpers/threads.js';
+
+const ONEWAY = 'peer.node_ipc.oneway.msgs_per_s';
+const ADVANCED = 'peer.node_ipc.oneway_advanced.msgs_per_s';
+const PINGPONG = 'peer.node_ipc.pingpong.p50_us';
+const HELPER = fileURLToPath(new URL('../helpers/ipc-child.js', import.meta.url));
+
+async function oneway(serialization, n) {
+  const child = fork(HELPER, [], { serialization, stdio: 'inherit' });
+  await once(child, 'spawn');
+  const warm = n / 10;
+  let count = 0;
+  let t0 = 0;
+  const done = new Promise((resolve) => {
+    child.on('message', () => {
+      if (++count === warm) {
+        t0 = now();
+        child.send({ mode: 'stream', n });
+      } else if (count === warm + n) resolve(now() - t0);
+    });
+  });
+  child.send({ mode: 'stream', n: warm });
+  const ms = await done;
+  child.kill();
+  return rate(n, ms);
+}
+
+export default {
+  figures: [ONEWAY, ADVANCED, PINGPONG],
+  async run(ctx) {
+    const n = ctx.pick(300_000, 30_000);
+    ctx.report(ONEWAY, await oneway('json', n), 'msgs/s');
+    ctx.report(ADVANCED, await oneway('advanced', n / 2), 'msgs/s');
+
+    const child = fork(HELPER, [], { stdio: 'inherit' });
+    child.send({ mode: 'echo' });
+    await once(child, 'message');
+    const trip = (rounds) => pingPong(rounds, () => child.send(MESSAGE), (f) => child.on('message', f));
+    await trip(500);
+    child.removeAllListeners('message');
+    ctx.report(PINGPONG, await trip(ctx.pick(20_000, 2_000)), 'us');
+    child.kill();
+  },
+};

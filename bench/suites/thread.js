@@ -1,0 +1,60 @@
+// Actor to actor across worker threads (base 'workers', each actor on its own
+// dedicated thread): one-way flow, ping-pong, and creating actors on the pool.
+
+import { actorClass, createActor, flow, withSystem } from '../helpers/thespis.js';
+import { now, rate } from '../lib/measure.js';
+
+const ONEWAY = 'thread.oneway.msgs_per_s';
+const PINGPONG = 'thread.pingpong.p50_us';
+const CREATE = 'actors.create_per_s.worker';
+const DEDICATED = { dedicated: true };
+
+export default {
+  figures: [ONEWAY, PINGPONG, CREATE],
+  compare: [
+    { figure: ONEWAY, against: 'peer.messageport.oneway_batched64.msgs_per_s', ratio: 'thread.oneway.vs_messageport_batched' },
+    { figure: ONEWAY, against: 'peer.messageport.oneway.msgs_per_s' },
+    { figure: ONEWAY, against: 'limit.sab_ring.oneway_batched64.msgs_per_s' },
+    { figure: PINGPONG, against: 'peer.messageport.pingpong.p50_us' },
+    { figure: PINGPONG, against: 'limit.sab_ring.pingpong.p50_us' },
+    { figure: CREATE, against: 'actors.create_per_s.inline' },
+  ],
+  async run(ctx) {
+    await ctx.part([ONEWAY], async () => {
+      const Sender = await actorClass(ctx, 'sender', 'Sender');
+      const Counter = await actorClass(ctx, 'counter', 'Counter');
+      await withSystem(ctx, { base: 'workers' }, async (system) => {
+        const sender = await createActor(ctx, system, Sender, DEDICATED);
+        const counter = await createActor(ctx, system, Counter, DEDICATED);
+        const n = ctx.pick(1_000_000, 100_000);
+        await flow(system, sender, counter, n / 10, 60_000);
+        ctx.report(ONEWAY, rate(n, await flow(system, sender, counter, n, 120_000)), 'msgs/s');
+      });
+    });
+
+    await ctx.part([PINGPONG], async () => {
+      const Pinger = await actorClass(ctx, 'pinger', 'Pinger');
+      const Echo = await actorClass(ctx, 'echo', 'Echo');
+      await withSystem(ctx, { base: 'workers' }, async (system) => {
+        const pinger = await createActor(ctx, system, Pinger, DEDICATED);
+        const echo = await createActor(ctx, system, Echo, DEDICATED);
+        await system.ask(pinger, { rounds: 500, target: echo }, 60_000);
+        const { p50_us } = await system.ask(pinger, { rounds: ctx.pick(20_000, 2_000), target: echo }, 120_000);
+        ctx.report(PINGPONG, p50_us, 'us');
+      });
+    });
+
+    await ctx.part([CREATE], async () => {
+      const Spawner = await actorClass(ctx, 'spawner', 'Spawner');
+      await withSystem(ctx, { base: 'workers' }, async (system) => {
+        const n = ctx.pick(10_000, 1_000);
+        const children = { children: n, host: 'worker' };
+        await system.ask(await createActor(ctx, system, Spawner), { ...children, children: n / 10 }, 60_000);
+        const spawner = await createActor(ctx, system, Spawner);
+        const t0 = now();
+        await system.ask(spawner, children, 120_000);
+        ctx.report(CREATE, rate(n, now() - t0), 'actors/s');
+      });
+    });
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * The admin: the system's authority, an endpoint on the main kernel. Kernels
+ * send it AdminRequests (dead letters, registrations, capability changes, log
+ * records, shutdown) and it is the parent of every top-level actor.
+ */
+import type { ActorAddress } from '../address.js';
+import { AdminRequest, type AdminOp } from '../core/admin-request.js';
+import type { Capabilities } from '../core/capabilities.js';
+import type { Kernel } from '../core/kernel.js';
+import type { LogRecord } from '../core/log.js';
+import { ChildActorExited, DeadEnvelope } from '../messages.js';
+import type { NameTable } from './names.js';
+
+export interface AdminHooks {
+  /** Apply new capabilities on every kernel; resolves once unqualified actors stopped. */
+  applyCapabilities(capabilities: Capabilities): Promise<void>;
+  /** An actor asked for the whole system to shut down. */
+  shutdown(): void;
+  log(record: LogRecord): void;
+}
+
+export interface AdminStatus {
+  deadLetters: { delivered: number; dropped: number; handler: string | null };
+  globalNames: number;
+  capabilities: Capabilities;
+}
+
+export class Admin {
+  capabilities: Capabilities;
+  private deadLetterHandler: ActorAddress | null = null;
+  private deadDelivered = 0;
+  private deadDropped = 0;
+  readonly conventionWatchers = new Map<string, ActorAddress>();
+  readonly sourceWatchers = new Map<string, ActorAddress>();
+  sourceAuthority: ActorAddress | null = null;
+  private capabilityChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly kernel: Kernel,
+    readonly address: ActorAddress,
+    private readonly names: NameTable,
+    capabilities: Capabilities,
+    private readonly hooks: AdminHooks,
+  ) {
+    this.capabilities = { ...capabilities };
+    kernel.createEndpoint({ receiveMessage: (message) => this.receive(message) }, address.id);
+  }
+
+  private receive(message: unknown): void {
+    if (message instanceof AdminRequest) this.handle(message.request);
+    else if (message instanceof ChildActorExited) return; // top-level exits: the system does not pass them on
+  }
+
+  private handle(op: AdminOp): void {
+    switch (op.op) {
+      case 'deadLetter':
+        this.deadLetter(op.to, op.body, op.from);
+        return;
+      case 'deadLetterHandler':
+        if (op.start) this.deadLetterHandler = op.address;
+        else if (this.deadLetterHandler?.equals(op.address)) this.deadLetterHandler = null;
+        return;
+      case 'conventionNotify':
+        this.toggle(this.conventionWatchers, op.address, op.start);
+        return;
+      case 'sourceNotify':
+        this.toggle(this.sourceWatchers, op.address, op.start);
+        return;
+      case 'sourceAuthority':
+        this.sourceAuthority = op.address;
+        return;
+      case 'updateCapability':
+        void this.updateCapability(op.name, op.value, op.remove);
+        return;
+      case 'nameReleased':
+        this.names.release(op.name, op.address);
+        return;
+      case 'shutdown':
+        this.hooks.shutdown();
+        return;
+      case 'log':
+        this.hooks.log(op.record);
+        return;
+      case 'preRegisterRemote':
+      case 'deRegisterRemote':
+        this.hooks.log({ level: 'warn', message: `${op.op}: conventions are not available on this system`, source: 'admin', time: Date.now() });
+        return;
+    }
+  }
+
+  /**
+   * Changes are applied one after another, so two quick updates cannot race
+   * each other's requalification.
+   */
+  updateCapability(name: string, value: unknown, remove: boolean): Promise<void> {
+    const next = { ...this.capabilities };
+    if (remove) delete next[name];
+    else next[name] = value;
+    this.capabilities = next;
+    const run = this.capabilityChain.then(() => this.hooks.applyCapabilities(next));
+    this.capabilityChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private deadLetter(to: ActorAddress, body: unknown, from: ActorAddress | null): void {
+    const handler = this.deadLetterHandler;
+    if (handler === null || body instanceof DeadEnvelope) {
+      // A DeadEnvelope that is itself dead means the handler is gone: forget it.
+      if (body instanceof DeadEnvelope && handler !== null && handler.equals(to)) this.deadLetterHandler = null;
+      this.deadDropped++;
+      return;
+    }
+    this.deadDelivered++;
+    this.kernel.send(from, handler, new DeadEnvelope(to, body));
+  }
+
+  private toggle(set: Map<string, ActorAddress>, address: ActorAddress, start: boolean): void {
+    if (start) set.set(address.id, address);
+    else set.delete(address.id);
+  }
+
+  status(): AdminStatus {
+    return {
+      deadLetters: { delivered: this.deadDelivered, dropped: this.deadDropped, handler: this.deadLetterHandler?.id ?? null },
+      globalNames: this.names.size,
+      capabilities: { ...this.capabilities },
+    };
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Requests kernels send to their system's admin. They travel as ordinary
+ * messages to the admin's address, wrapped in a registered class so user data
+ * can never be mistaken for one.
+ */
+import type { ActorAddress } from '../address.js';
+import { registerMessage } from '../messages.js';
+import type { LogRecord } from './log.js';
+
+export type AdminOp =
+  | { op: 'deadLetter'; to: ActorAddress; body: unknown; from: ActorAddress | null }
+  | { op: 'deadLetterHandler'; address: ActorAddress; start: boolean }
+  | { op: 'conventionNotify'; address: ActorAddress; start: boolean }
+  | { op: 'sourceAuthority'; address: ActorAddress }
+  | { op: 'sourceNotify'; address: ActorAddress; start: boolean }
+  | { op: 'updateCapability'; name: string; value: unknown; remove: boolean }
+  | { op: 'nameReleased'; name: string; address: ActorAddress }
+  | { op: 'preRegisterRemote'; address: unknown; capabilities: unknown }
+  | { op: 'deRegisterRemote'; address: unknown }
+  | { op: 'shutdown' }
+  | { op: 'log'; record: LogRecord };
+
+export class AdminRequest {
+  constructor(readonly request: AdminOp) {}
+}
+
+registerMessage(AdminRequest, 'thespis.internal.AdminRequest');

@@ -1,0 +1,150 @@
+/**
+ * The dispatch loop: one message at a time per actor, many actors per thread.
+ *
+ * Cells with mail wait in a run queue. A drain takes each in turn and runs up
+ * to CELL_BUDGET of its messages (so one chatty actor cannot starve the rest),
+ * and after DRAIN_BUDGET_MS of work yields to the event loop so timers and I/O
+ * keep flowing. The first drain after quiet is a microtask: a reply to an ask
+ * or a message between two actors does not wait for a turn of the event loop.
+ *
+ * A handler that returns a promise makes its cell `busy`: the cell leaves the
+ * run queue until the promise settles, then resumes with its next message.
+ * A handler that throws is run once more on the same message; a second throw
+ * sends PoisonMessage to the sender. The actor (and its state) carries on.
+ */
+import type { ActorAddress } from '../address.js';
+import { ActorExitRequest, ChildActorExited, PoisonMessage } from '../messages.js';
+import { Cell, CellKind, CellState } from './cell.js';
+import { describeError, type LogRecord } from './log.js';
+import { Fifo } from './queue.js';
+
+const CELL_BUDGET = 256;
+const DRAIN_BUDGET_MS = 8;
+
+/** What the dispatcher needs from its kernel. */
+export interface DispatchContext {
+  readonly id: string;
+  readonly host: { yieldThen(fn: () => void): void; log(record: LogRecord): void };
+  readonly lifecycle: { beginExit(cell: Cell, request: ActorExitRequest, from: ActorAddress | null): void; touchIdle(cell: Cell): void };
+  send(from: ActorAddress | null, to: ActorAddress, body: unknown): void;
+}
+
+export class Dispatcher {
+  private readonly runQueue = new Fifo<Cell>();
+  private scheduled = false;
+  private readonly drainBound = (): void => this.drain();
+
+  constructor(private readonly kernel: DispatchContext) {}
+
+  /** Put a message in a cell's mailbox and make sure the cell will run. */
+  enqueue(cell: Cell, body: unknown, from: ActorAddress | null): void {
+    cell.mailbox.push(body, from);
+    if (!cell.queued && !cell.busy && cell.state === CellState.Ready) this.makeRunnable(cell);
+  }
+
+  /** The cell may have mail it could not process before (created, or a promise settled). */
+  resume(cell: Cell): void {
+    if (cell.mailbox.length > 0 && !cell.queued && !cell.busy && cell.state === CellState.Ready) this.makeRunnable(cell);
+  }
+
+  get queuedCells(): number {
+    return this.runQueue.length;
+  }
+
+  private makeRunnable(cell: Cell): void {
+    cell.queued = true;
+    this.runQueue.push(cell);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.drainBound);
+    }
+  }
+
+  private drain(): void {
+    const started = performance.now();
+    let sinceCheck = 0;
+    let cell: Cell | undefined;
+    while ((cell = this.runQueue.shift()) !== undefined) {
+      cell.queued = false;
+      sinceCheck += this.runCell(cell);
+      if (cell.mailbox.length > 0 && !cell.queued && !cell.busy && cell.state === CellState.Ready) {
+        cell.queued = true;
+        this.runQueue.push(cell);
+      }
+      if (sinceCheck >= 4096) {
+        sinceCheck = 0;
+        if (performance.now() - started > DRAIN_BUDGET_MS) {
+          this.kernel.host.yieldThen(this.drainBound);
+          return;
+        }
+      }
+    }
+    this.scheduled = false;
+  }
+
+  private runCell(cell: Cell): number {
+    const mailbox = cell.mailbox;
+    let n = 0;
+    while (n < CELL_BUDGET && mailbox.length > 0 && !cell.busy && cell.state === CellState.Ready) {
+      const body = mailbox.peekMessage();
+      const from = mailbox.peekSender();
+      mailbox.dropFirst();
+      n++;
+      this.invoke(cell, body, from, false);
+    }
+    return n;
+  }
+
+  private invoke(cell: Cell, body: unknown, from: ActorAddress | null, retry: boolean): void {
+    if (cell.kind === CellKind.Actor) {
+      if (body instanceof ActorExitRequest) {
+        this.kernel.lifecycle.beginExit(cell, body, from);
+        return;
+      }
+      if (body instanceof ChildActorExited) cell.removeChild(body.childAddress);
+      if (cell.idleTimeoutMs > 0) this.kernel.lifecycle.touchIdle(cell);
+    }
+    let result: void | PromiseLike<void>;
+    try {
+      result = cell.instance!.receiveMessage(body, from as ActorAddress);
+    } catch (error) {
+      this.failed(cell, body, from, error, retry);
+      return;
+    }
+    if (result != null && typeof (result as PromiseLike<void>).then === 'function') {
+      cell.busy = true;
+      (result as PromiseLike<void>).then(
+        () => this.settled(cell),
+        (error: unknown) => {
+          cell.busy = false;
+          this.failed(cell, body, from, error, retry);
+          if (!cell.busy) this.resume(cell);
+        },
+      );
+    }
+  }
+
+  private settled(cell: Cell): void {
+    cell.busy = false;
+    this.resume(cell);
+  }
+
+  private failed(cell: Cell, body: unknown, from: ActorAddress | null, error: unknown, wasRetry: boolean): void {
+    if (cell.state !== CellState.Ready) return;
+    if (!wasRetry) {
+      this.invoke(cell, body, from, true);
+      return;
+    }
+    const details = describeError(error);
+    this.kernel.host.log({
+      level: 'warn',
+      message: `actor ${cell.address.id} threw twice on a message; returning it to the sender as PoisonMessage`,
+      source: cell.address.id,
+      time: Date.now(),
+      detail: details,
+    });
+    if (from !== null && !(body instanceof PoisonMessage)) {
+      this.kernel.send(cell.address, from, new PoisonMessage(body, details));
+    }
+  }
+}

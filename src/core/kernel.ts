@@ -1,0 +1,252 @@
+/**
+ * The kernel: hosts actors in one thread. It owns the actor table, delivers
+ * messages (locally without copying, or as frames through its host), and runs
+ * the dispatch loop. Where it lives (main thread, worker, child process) is the
+ * host's business; the kernel only sees the KernelHost interface.
+ *
+ * Where a message goes: `send()` → a local cell's mailbox (fast path through
+ * the address's cached cell) or `host.sendFrame()` to the kernel named in the
+ * address → that kernel's `receiveFrame()` → `deliverLocal()` → mailbox →
+ * `Dispatcher` (dispatch.ts) calls `receiveMessage`.
+ */
+import { ActorAddress, localSlot } from '../address.js';
+import { ActorExitRequest, ChildActorExited } from '../messages.js';
+import { AdminRequest, type AdminOp } from './admin-request.js';
+import type { Capabilities } from './capabilities.js';
+import { Cell, CellKind, CellState } from './cell.js';
+import { Dispatcher } from './dispatch.js';
+import { Holds } from './holds.js';
+import { Lifecycle, type CreateOptions } from './lifecycle.js';
+import type { LogRecord } from './log.js';
+import { FrameKind, TargetDown, type ControlOp, type Frame } from './protocol.js';
+import type { ActorBehavior, ActorClass, ResolvedSpec, SpecRef } from './spec.js';
+
+export interface PlacementRequest {
+  spec: ResolvedSpec;
+  options: CreateOptions;
+  /** The creating actor's cell, or null for the system. */
+  parent: Cell | null;
+}
+
+/** What a kernel needs from the place it lives in. */
+export interface KernelHost {
+  /** Hand a frame to another kernel; false when that kernel does not exist (any more). */
+  sendFrame(kernelId: string, frame: Frame): boolean;
+  /** The kernel a new actor goes to (this kernel's id for local). Synchronous. */
+  place(request: PlacementRequest): string;
+  /** Import an actor class by reference. */
+  loadClass(ref: SpecRef): Promise<ActorClass>;
+  /** Run `fn` after letting the event loop breathe (I/O, timers). */
+  yieldThen(fn: () => void): void;
+  /** A runtime log record (the kernel's own warnings). */
+  log(record: LogRecord): void;
+  /** Global names, where this kernel can resolve them synchronously (the admin's kernel). */
+  readonly names?: NameRegistry;
+  /** A control op reached this kernel; the host may act on it before the kernel does. */
+  onControl?(op: ControlOp): void;
+}
+
+export interface NameRegistry {
+  lookup(name: string): ActorAddress | undefined;
+  register(name: string, address: ActorAddress): void;
+}
+
+export class Kernel {
+  readonly cells = new Map<string, Cell>();
+  readonly holds: Holds;
+  readonly dispatcher: Dispatcher;
+  readonly lifecycle: Lifecycle;
+  capabilities: Capabilities;
+  private seq = 0;
+  private closed = false;
+
+  constructor(
+    /** Unique among all kernels that can ever exchange messages. */
+    readonly id: string,
+    readonly host: KernelHost,
+    /** The system's admin endpoint: parent of top-level actors, target of AdminRequests. */
+    readonly adminAddress: ActorAddress,
+    capabilities: Capabilities,
+  ) {
+    this.capabilities = { ...capabilities };
+    this.holds = new Holds(id);
+    this.dispatcher = new Dispatcher(this);
+    this.lifecycle = new Lifecycle(this);
+  }
+
+  /** A fresh id for something this kernel creates: "<kernel>.<seq>". */
+  nextId(): string {
+    return `${this.id}.${++this.seq}`;
+  }
+
+  // ---- sending -------------------------------------------------------------
+
+  send(from: ActorAddress | null, to: ActorAddress, body: unknown): void {
+    const cached = to[localSlot] as Cell | undefined;
+    if (cached !== undefined && cached.owner === this && cached.state === CellState.Ready) {
+      this.dispatcher.enqueue(cached, body, from);
+    } else if (to.kernel === this.id) {
+      this.deliverLocal(to, body, from, null);
+    } else if (!this.host.sendFrame(to.kernel, [FrameKind.Message, to, from, body])) {
+      this.deadLetter(to, body, from);
+    }
+  }
+
+  admin(op: AdminOp): void {
+    if (this.closed) return;
+    this.send(null, this.adminAddress, new AdminRequest(op));
+  }
+
+  // ---- receiving -----------------------------------------------------------
+
+  receiveFrame(frame: Frame): void {
+    switch (frame[0]) {
+      case FrameKind.Message: {
+        const to = frame[1];
+        if (to.kernel === this.id) this.deliverLocal(to, frame[3], frame[2], frame);
+        else this.send(frame[2], to, frame[3]); // a hub forwarding on
+        return;
+      }
+      case FrameKind.Create:
+        this.lifecycle.createRequested(frame[1]);
+        return;
+      case FrameKind.Watch:
+        this.watch(frame[1], frame[2], frame);
+        return;
+      case FrameKind.Unwatch:
+        this.cellFor(frame[1])?.watchers?.delete(frame[2].id);
+        return;
+      case FrameKind.Control:
+        this.host.onControl?.(frame[1]);
+        this.lifecycle.control(frame[1]);
+        return;
+    }
+  }
+
+  private deliverLocal(to: ActorAddress, body: unknown, from: ActorAddress | null, frame: Frame | null): void {
+    const cell = this.cells.get(to.id);
+    if (cell !== undefined) {
+      to[localSlot] = cell;
+      if (cell.state === CellState.Stopping) this.lifecycle.whileStopping(cell, body, from);
+      else this.dispatcher.enqueue(cell, body, from);
+      return;
+    }
+    // "<endpoint>/<n>": an ask's reply address; once the ask is answered its
+    // later messages go to the endpoint that asked.
+    const slash = to.id.lastIndexOf('/');
+    if (slash > 0) {
+      const owner = this.cells.get(to.id.slice(0, slash));
+      if (owner !== undefined && owner.kind === CellKind.Endpoint && owner.alive) {
+        this.dispatcher.enqueue(owner, body, from);
+        return;
+      }
+    }
+    if (this.holds.holdIfPending(to.id, frame ?? [FrameKind.Message, to, from, body])) return;
+    this.deadLetter(to, body, from);
+  }
+
+  cellFor(address: ActorAddress): Cell | undefined {
+    const cell = this.cells.get(address.id);
+    return cell !== undefined && cell.alive ? cell : undefined;
+  }
+
+  // ---- dead letters and watches -------------------------------------------
+
+  deadLetter(to: ActorAddress, body: unknown, from: ActorAddress | null): void {
+    // A watch on a dead actor answers at once, so an ask never hangs on it.
+    if (body instanceof TargetDown || to.equals(this.adminAddress) || this.closed) return;
+    this.admin({ op: 'deadLetter', to, body, from });
+  }
+
+  watch(target: ActorAddress, watcher: ActorAddress, frame: Frame | null): void {
+    const cell = this.cellFor(target);
+    if (cell !== undefined) {
+      (cell.watchers ??= new Map()).set(watcher.id, watcher);
+      return;
+    }
+    if (target.kernel !== this.id) {
+      if (this.host.sendFrame(target.kernel, frame ?? [FrameKind.Watch, target, watcher])) return;
+    } else if (this.holds.holdIfPending(target.id, frame ?? [FrameKind.Watch, target, watcher])) {
+      return;
+    }
+    this.send(null, watcher, new TargetDown(target));
+  }
+
+  unwatch(target: ActorAddress, watcher: ActorAddress): void {
+    if (target.kernel === this.id) this.cellFor(target)?.watchers?.delete(watcher.id);
+    else this.host.sendFrame(target.kernel, [FrameKind.Unwatch, target, watcher]);
+  }
+
+  // ---- endpoints, status, teardown ----------------------------------------
+
+  /** A system endpoint (tell / ask / listen) living on this kernel. */
+  createEndpoint(behavior: ActorBehavior, id: string = this.nextId()): Cell {
+    const address = new ActorAddress(this.id, id);
+    const cell = new Cell(this, address, null, CellKind.Endpoint);
+    cell.instance = behavior;
+    cell.state = CellState.Ready;
+    this.cells.set(id, cell);
+    address[localSlot] = cell;
+    return cell;
+  }
+
+  /** Retire an endpoint; mail it had not read yet goes to `heir` (an ask's owner) or is dropped. */
+  removeEndpoint(cell: Cell, heir?: Cell): void {
+    if (cell.state === CellState.Dead) return;
+    cell.state = CellState.Dead;
+    this.cells.delete(cell.address.id);
+    cell.instance = null;
+    for (const [body, from] of cell.mailbox.takeAll()) {
+      if (heir !== undefined && heir.alive) this.dispatcher.enqueue(heir, body, from);
+    }
+  }
+
+  /** Ask every actor on this kernel whose requirements no longer hold to exit; resolves when they are gone. */
+  requalify(capabilities: Capabilities): Promise<void> {
+    this.capabilities = { ...capabilities };
+    return this.lifecycle.stopUnqualified();
+  }
+
+  status(): KernelStatus {
+    let actors = 0;
+    let endpoints = 0;
+    let pending = this.holds.size;
+    for (const cell of this.cells.values()) {
+      if (cell.kind === CellKind.Endpoint) endpoints++;
+      else actors++;
+      pending += cell.mailbox.length;
+    }
+    return { kernel: this.id, actors, endpoints, pendingMessages: pending };
+  }
+
+  /** Ask every top-level actor here to exit. */
+  exitTopLevel(): void {
+    for (const cell of [...this.cells.values()]) {
+      if (cell.kind === CellKind.Actor && cell.parent?.equals(this.adminAddress) && cell.alive) {
+        this.send(this.adminAddress, cell.address, new ActorExitRequest());
+      }
+    }
+  }
+
+  /** Drop everything without ceremony (the host is going away). */
+  close(): void {
+    this.closed = true;
+    for (const cell of this.cells.values()) this.lifecycle.discard(cell);
+    this.cells.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  notifyParent(cell: Cell): void {
+    if (cell.parent !== null) this.send(cell.address, cell.parent, new ChildActorExited(cell.address));
+  }
+}
+
+export interface KernelStatus {
+  kernel: string;
+  actors: number;
+  endpoints: number;
+  pendingMessages: number;
+}

@@ -1,0 +1,299 @@
+/**
+ * Birth and death of actors on one kernel: creation (local or by request from
+ * another kernel), the exit protocol (the actor sees ActorExitRequest, its
+ * children stop, then it stops and its parent is told), transient idle exits,
+ * wake-ups, and the control ops the admin sends to kernels.
+ */
+import { ActorAddress, localSlot } from '../address.js';
+import { InvalidActorSpecError, NoCompatibleSystemError } from '../errors.js';
+import { ActorExitRequest, ChildActorExited, WakeupMessage } from '../messages.js';
+import { satisfies, type Capabilities } from './capabilities.js';
+import { Cell, CellKind, CellState } from './cell.js';
+import { withConstructing } from './construct.js';
+import type { Kernel } from './kernel.js';
+import { describeError } from './log.js';
+import { ControlDone, Created, FrameKind, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
+import { requirementsOf, type ActorClass, type ResolvedSpec } from './spec.js';
+
+export interface CreateOptions {
+  globalName?: string;
+  requirements?: Capabilities;
+  sourceHash?: string;
+  host?: 'inline' | 'worker' | 'process';
+  startup?: 'spawn' | 'fork' | 'forkserver';
+  dedicated?: boolean;
+}
+
+export class Lifecycle {
+  constructor(private readonly kernel: Kernel) {}
+
+  // ---- creation ------------------------------------------------------------
+
+  /**
+   * Returns the new actor's address at once. `parent` null means the system
+   * creates it (its parent is the admin). Throws NoCompatibleSystemError only
+   * for the system; an actor's failed create is reported as ChildActorExited.
+   */
+  create(parent: Cell | null, spec: ResolvedSpec, options: CreateOptions, ack?: ActorAddress): ActorAddress {
+    const k = this.kernel;
+    const cls = spec.cls;
+    const requirements = requirementsOf(cls, options.requirements);
+    const compatible = cls === undefined || satisfies(k.capabilities, requirements, cls.capabilityCheck);
+    if (!compatible && parent === null) {
+      throw new NoCompatibleSystemError(
+        `no system can host ${spec.label}: requirements ${JSON.stringify(requirements)} are not met by capabilities ${JSON.stringify(k.capabilities)}`,
+      );
+    }
+    const name = options.globalName;
+    if (name !== undefined) {
+      const existing = k.host.names?.lookup(name);
+      if (existing !== undefined) {
+        if (ack) k.send(null, ack, new Created(existing, undefined, undefined));
+        return existing;
+      }
+      if (k.host.names === undefined) {
+        throw new InvalidActorSpecError('globalName can only be resolved on the admin kernel in this release');
+      }
+    }
+    const target = k.host.place({ spec, options, parent });
+    const address = new ActorAddress(target, k.nextId());
+    // A global-name actor belongs to the system, not to whoever created it first.
+    const parentAddress = name === undefined && parent !== null ? parent.address : k.adminAddress;
+    if (name === undefined) parent?.addChild(address);
+    if (name !== undefined) k.host.names!.register(name, address);
+    if (!compatible) {
+      // Report asynchronously, as the contract says: the address is still returned.
+      queueMicrotask(() => k.send(address, parentAddress, new ChildActorExited(address)));
+      return address;
+    }
+    const request: CreateRequest = { address, parent: parentAddress, spec: spec.ref ?? { module: '', exportName: spec.label }, globalName: name, requirements: options.requirements, ack };
+    if (target === k.id) this.spawn(request, cls);
+    else if (!k.host.sendFrame(target, [FrameKind.Create, request])) this.reportFailed(request, new Error(`kernel ${target} is gone`));
+    return address;
+  }
+
+  /** A Create frame from another kernel. */
+  createRequested(request: CreateRequest): void {
+    const { replay, orphaned } = this.kernel.holds.created(request.address.id);
+    this.spawn(request, undefined);
+    for (const frame of replay) this.kernel.receiveFrame(frame);
+    for (const frame of orphaned) this.kernel.receiveFrame(frame); // now dead letters
+  }
+
+  private spawn(request: CreateRequest, cls: ActorClass | undefined): void {
+    const k = this.kernel;
+    const cell = new Cell(k, request.address, request.parent, CellKind.Actor);
+    cell.globalName = request.globalName;
+    k.cells.set(request.address.id, cell);
+    request.address[localSlot] = cell;
+    if (cls !== undefined) {
+      this.construct(cell, cls, request);
+      return;
+    }
+    if (!request.spec.module) {
+      this.fail(cell, request, new InvalidActorSpecError(`${request.spec.exportName} has no static module, so it cannot be loaded here`));
+      return;
+    }
+    k.host.loadClass(request.spec).then(
+      (loaded) => this.construct(cell, loaded, request),
+      (error: unknown) => this.fail(cell, request, error),
+    );
+  }
+
+  private construct(cell: Cell, cls: ActorClass, request: CreateRequest): void {
+    if (cell.state !== CellState.Creating) return;
+    const requirements = requirementsOf(cls, request.requirements);
+    if (!satisfies(this.kernel.capabilities, requirements, cls.capabilityCheck)) {
+      this.fail(cell, request, new NoCompatibleSystemError(`no system can host ${cls.name}: requirements ${JSON.stringify(requirements)} are not met`));
+      return;
+    }
+    try {
+      cell.instance = withConstructing(cell, () => new cls());
+    } catch (error) {
+      this.fail(cell, request, error);
+      return;
+    }
+    if (Object.keys(requirements).length > 0 || cls.capabilityCheck) {
+      cell.requirements = requirements;
+      cell.capabilityCheck = cls.capabilityCheck;
+    }
+    cell.state = CellState.Ready;
+    const idle = cls.idleTimeoutMs;
+    if (typeof idle === 'number' && idle > 0) {
+      cell.idleTimeoutMs = idle;
+      this.touchIdle(cell);
+    }
+    if (request.ack) this.kernel.send(null, request.ack, new Created(cell.address, undefined, undefined));
+    this.kernel.dispatcher.resume(cell);
+  }
+
+  private fail(cell: Cell, request: CreateRequest, error: unknown): void {
+    this.kernel.host.log({ level: 'warn', message: `creating actor ${cell.address.id} failed`, source: cell.address.id, time: Date.now(), detail: describeError(error) });
+    this.finalize(cell);
+    if (request.ack) this.reportAck(request.ack, cell.address, error);
+  }
+
+  private reportFailed(request: CreateRequest, error: unknown): void {
+    this.kernel.send(request.address, request.parent, new ChildActorExited(request.address));
+    if (request.ack) this.reportAck(request.ack, request.address, error);
+  }
+
+  private reportAck(ack: ActorAddress, address: ActorAddress, error: unknown): void {
+    const name = error instanceof Error ? error.name : 'Error';
+    this.kernel.send(null, ack, new Created(address, describeError(error), name));
+  }
+
+  // ---- exit ----------------------------------------------------------------
+
+  /** The actor sees the request; then its children stop; then it stops. */
+  beginExit(cell: Cell, request: ActorExitRequest, from: ActorAddress | null): void {
+    let result: void | PromiseLike<void> = undefined;
+    try {
+      result = cell.instance!.receiveMessage(request, from as ActorAddress);
+    } catch (error) {
+      this.logExitError(cell, error);
+    }
+    if (result != null && typeof (result as PromiseLike<void>).then === 'function') {
+      cell.busy = true;
+      (result as PromiseLike<void>).then(
+        () => this.stopChildren(cell),
+        (error: unknown) => {
+          this.logExitError(cell, error);
+          this.stopChildren(cell);
+        },
+      );
+      return;
+    }
+    this.stopChildren(cell);
+  }
+
+  private stopChildren(cell: Cell): void {
+    cell.busy = false;
+    if (cell.state === CellState.Dead) return;
+    cell.state = CellState.Stopping;
+    this.clearTimers(cell);
+    if (cell.children === null || cell.children.size === 0) {
+      this.finalize(cell);
+      return;
+    }
+    for (const child of [...cell.children.values()]) this.kernel.send(cell.address, child, new ActorExitRequest());
+  }
+
+  /** A message reached a stopping actor: children's exits count down, the rest is dead mail. */
+  whileStopping(cell: Cell, body: unknown, from: ActorAddress | null): void {
+    if (body instanceof ChildActorExited) {
+      cell.removeChild(body.childAddress);
+      if (cell.children!.size === 0) this.finalize(cell);
+      return;
+    }
+    this.kernel.deadLetter(cell.address, body, from);
+  }
+
+  /** The cell is dead: release everything and tell whoever needs to know. */
+  finalize(cell: Cell): void {
+    if (cell.state === CellState.Dead) return;
+    const k = this.kernel;
+    cell.state = CellState.Dead;
+    k.cells.delete(cell.address.id);
+    cell.instance = null;
+    this.clearTimers(cell);
+    for (const [body, from] of cell.mailbox.takeAll()) k.deadLetter(cell.address, body, from);
+    if (cell.watchers !== null) {
+      for (const watcher of cell.watchers.values()) k.send(null, watcher, new TargetDown(cell.address));
+      cell.watchers = null;
+    }
+    if (cell.globalName !== undefined) k.admin({ op: 'nameReleased', name: cell.globalName, address: cell.address });
+    k.notifyParent(cell);
+    const waiters = cell.onDead;
+    cell.onDead = null;
+    if (waiters) for (const w of waiters) w();
+  }
+
+  /** Drop a cell while the kernel closes: no messages, only its timers cleared. */
+  discard(cell: Cell): void {
+    cell.state = CellState.Dead;
+    cell.instance = null;
+    this.clearTimers(cell);
+  }
+
+  private logExitError(cell: Cell, error: unknown): void {
+    this.kernel.host.log({ level: 'warn', message: `actor ${cell.address.id} threw while handling ActorExitRequest; it exits anyway`, source: cell.address.id, time: Date.now(), detail: describeError(error) });
+  }
+
+  // ---- timers --------------------------------------------------------------
+
+  wakeupAfter(cell: Cell, delayMs: number, payload: unknown): void {
+    if (!cell.alive || cell.state === CellState.Stopping) return;
+    const handle = setTimeout(() => {
+      cell.timers?.delete(handle);
+      this.kernel.send(cell.address, cell.address, new WakeupMessage(delayMs, payload));
+    }, delayMs);
+    cell.addTimer(handle);
+  }
+
+  /** Transient actors: remember activity; one timer per idle period, re-armed lazily. */
+  touchIdle(cell: Cell): void {
+    cell.lastActive = Date.now();
+    if (cell.idleTimer === undefined) this.armIdle(cell, cell.idleTimeoutMs);
+  }
+
+  private armIdle(cell: Cell, delay: number): void {
+    cell.idleTimer = setTimeout(() => {
+      cell.idleTimer = undefined;
+      if (cell.state !== CellState.Ready) return;
+      const quiet = Date.now() - cell.lastActive;
+      if (quiet >= cell.idleTimeoutMs && cell.mailbox.length === 0 && !cell.busy) {
+        this.kernel.send(cell.address, cell.address, new ActorExitRequest());
+      } else {
+        this.armIdle(cell, Math.max(1, cell.idleTimeoutMs - quiet));
+      }
+    }, delay);
+  }
+
+  private clearTimers(cell: Cell): void {
+    if (cell.timers !== null) {
+      for (const t of cell.timers) clearTimeout(t);
+      cell.timers = null;
+    }
+    if (cell.idleTimer !== undefined) {
+      clearTimeout(cell.idleTimer);
+      cell.idleTimer = undefined;
+    }
+  }
+
+  // ---- capabilities and control ---------------------------------------------
+
+  /** Exit every actor whose requirements no longer hold; resolves once they are dead. */
+  stopUnqualified(): Promise<void> {
+    const k = this.kernel;
+    const gone: Array<Promise<void>> = [];
+    for (const cell of [...k.cells.values()]) {
+      if (cell.kind !== CellKind.Actor || cell.requirements === undefined || !cell.alive) continue;
+      if (satisfies(k.capabilities, cell.requirements, cell.capabilityCheck)) continue;
+      gone.push(new Promise<void>((resolve) => (cell.onDead ??= []).push(resolve)));
+      if (cell.state === CellState.Ready || cell.state === CellState.Creating) k.send(k.adminAddress, cell.address, new ActorExitRequest());
+    }
+    return Promise.all(gone).then(() => undefined);
+  }
+
+  control(op: ControlOp): void {
+    const k = this.kernel;
+    switch (op.op) {
+      case 'capabilities':
+        void k.requalify(op.capabilities).then(() => {
+          if (op.ack) k.send(null, op.ack, new ControlDone(k.id));
+        });
+        return;
+      case 'status':
+        k.send(null, op.ack, new ControlDone(k.id, k.status()));
+        return;
+      case 'stopAll': {
+        const left = [...k.cells.values()].filter((c) => c.kind === CellKind.Actor && c.alive);
+        const done = left.map((c) => new Promise<void>((resolve) => (c.onDead ??= []).push(resolve)));
+        k.exitTopLevel();
+        void Promise.all(done).then(() => k.send(null, op.ack, new ControlDone(k.id)));
+        return;
+      }
+    }
+  }
+}

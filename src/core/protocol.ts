@@ -1,0 +1,66 @@
+/**
+ * What kernels say to each other. Frames are short tuples (cheap to encode,
+ * and the codec keeps ActorAddress and system messages typed inside them).
+ * A link moves frames in order; nothing here knows how.
+ */
+import type { ActorAddress } from '../address.js';
+import { registerMessage } from '../messages.js';
+import type { Capabilities } from './capabilities.js';
+import type { SpecRef } from './spec.js';
+
+export const enum FrameKind {
+  Message = 0,
+  Create = 1,
+  Watch = 2,
+  Unwatch = 3,
+  Control = 4,
+}
+
+export interface CreateRequest {
+  address: ActorAddress;
+  parent: ActorAddress;
+  spec: SpecRef;
+  globalName?: string;
+  requirements?: Capabilities;
+  /** Endpoint told with `Created` once the actor can receive (or failed). */
+  ack?: ActorAddress;
+}
+
+export type Frame =
+  | [FrameKind.Message, ActorAddress, ActorAddress | null, unknown]
+  | [FrameKind.Create, CreateRequest]
+  | [FrameKind.Watch, ActorAddress, ActorAddress] // target, watcher
+  | [FrameKind.Unwatch, ActorAddress, ActorAddress] // target, watcher
+  | [FrameKind.Control, ControlOp];
+
+/** Admin ↔ kernel housekeeping that is not addressed to an actor. */
+export type ControlOp =
+  | { op: 'capabilities'; capabilities: Capabilities; ack?: ActorAddress }
+  | { op: 'status'; ack: ActorAddress }
+  | { op: 'stopAll'; ack: ActorAddress };
+
+/** Reply to a create request's `ack`. */
+export class Created {
+  constructor(
+    readonly address: ActorAddress,
+    readonly error: string | undefined,
+    readonly errorName: string | undefined,
+  ) {}
+}
+
+/** Reply to a `capabilities` / `stopAll` control op once its effect is complete. */
+export class ControlDone {
+  constructor(
+    readonly kernel: string,
+    readonly detail: unknown = undefined,
+  ) {}
+}
+
+/** To a watcher: the watched actor is dead (or never existed). */
+export class TargetDown {
+  constructor(readonly target: ActorAddress) {}
+}
+
+registerMessage(TargetDown, 'thespis.internal.TargetDown');
+registerMessage(Created, 'thespis.internal.Created');
+registerMessage(ControlDone, 'thespis.internal.ControlDone');

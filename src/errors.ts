@@ -1,0 +1,48 @@
+/**
+ * Typed errors of the public surface. Each has a stable `name` so users can
+ * match on it after it crossed a boundary (where `instanceof` may not hold).
+ */
+export class ThespisError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An ask or listen saw no reply in time. */
+export class ActorTimeoutError extends ThespisError {}
+
+/** The target of an ask is dead, or died before it answered. */
+export class DeadActorError extends ThespisError {
+  constructor(message: string, readonly address?: unknown) {
+    super(message);
+  }
+}
+
+/** The target threw on the message twice; `poison` is the PoisonMessage it sent back. */
+export class PoisonError extends ThespisError {
+  constructor(message: string, readonly poison: unknown) {
+    super(message);
+  }
+}
+
+/** No system in reach has the capabilities the actor requires. */
+export class NoCompatibleSystemError extends ThespisError {}
+
+/** The spec given to createActor is not an actor class or a loadable "<module>#<Export>". */
+export class InvalidActorSpecError extends ThespisError {}
+
+/** `send` / `tell` / `ask` was given something that is not an ActorAddress. */
+export class InvalidActorAddressError extends ThespisError {}
+
+/** The system was shut down (or is shutting down) when the call was made. */
+export class ActorSystemShutdownError extends ThespisError {}
+
+/** Bytes from a link broke a codec or framing limit (size, depth) or were not valid CBOR. */
+export class CodecError extends ThespisError {}
+
+/** The native addon is needed for this feature and is not built. */
+export class NativeAddonMissingError extends ThespisError {}
+
+/** The actor's constructor (or its module) failed; `message` carries the original error. */
+export class ActorCreationError extends ThespisError {}

@@ -1,0 +1,31 @@
+/**
+ * Loads an actor class named by `{ module, exportName }` in this thread or
+ * process. Module specifiers are file URLs or absolute paths.
+ */
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isActorClass, type ActorClass, type SpecRef } from '../core/spec.js';
+import { InvalidActorSpecError } from '../errors.js';
+
+export async function loadActorClass(ref: SpecRef): Promise<ActorClass> {
+  const url = toImportable(ref.module);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    throw new InvalidActorSpecError(`cannot load actor module ${ref.module}: ${(error as Error).message}`, { cause: error });
+  }
+  const direct = mod[ref.exportName];
+  if (isActorClass(direct)) return direct;
+  // A class exported under another name (or as default) still has its own name.
+  for (const value of Object.values(mod)) {
+    if (isActorClass(value) && value.name === ref.exportName) return value;
+  }
+  throw new InvalidActorSpecError(`module ${ref.module} has no actor class exported as "${ref.exportName}"`);
+}
+
+function toImportable(specifier: string): string {
+  if (specifier.startsWith('file:') || specifier.startsWith('data:') || specifier.startsWith('node:')) return specifier;
+  if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
+  throw new InvalidActorSpecError(`actor module "${specifier}" must be a file URL or an absolute path`);
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ActorAddress,
+  ActorExitRequest,
+  ActorSystem,
+  ActorSystemShutdownError,
+  DeadActorError,
+} from '../../dist/index.js';
+import { Echo, Recorder } from '../fixtures/basic-actors.js';
+import { DeadLetterCollector, NameUser, Sleeper, Supervisor, Transient, TreeNode } from '../fixtures/lifecycle-actors.js';
+import { BASES, eventually, startSystem } from './bases.js';
+
+describe.each(BASES)('lifecycle on %s', (base) => {
+  let system: ActorSystem;
+  beforeAll(async () => {
+    ({ system } = await startSystem(base));
+  });
+  afterAll(() => system.shutdown());
+
+  it('stops a three-level tree children first, then tells the parent', async () => {
+    const reporter = await system.createActor(Recorder);
+    const supervisor = await system.createActor(Supervisor);
+    const root = (await system.ask(supervisor, { child: 'TreeNode' }, 2000)) as ActorAddress;
+    const built = (await system.ask(root, { depth: 3, reporter }, 5000)) as { leaf: ActorAddress };
+    const mid = (await system.ask(root, 'child', 2000)) as ActorAddress;
+    expect(built.leaf).toBeInstanceOf(ActorAddress);
+
+    system.tell(root, new ActorExitRequest());
+    const report = (await system.listen(5000)) as { exited: ActorAddress; wasMyChild: boolean };
+    expect(report.wasMyChild).toBe(true);
+    expect(report.exited.equals(root)).toBe(true);
+    // Each saw the request top-down, and all three are gone by the time the supervisor is told.
+    expect(await system.ask(reporter, 'get', 2000)).toEqual([{ sawExit: 3 }, { sawExit: 2 }, { sawExit: 1 }]);
+    for (const dead of [root, mid, built.leaf]) {
+      await expect(system.ask(dead, 'x', 5000)).rejects.toBeInstanceOf(DeadActorError);
+    }
+  });
+
+  it('routes dead letters to the registered handler until it stops', async () => {
+    const collector = await system.createActor(DeadLetterCollector);
+    const victim = await system.createActor(Echo);
+    system.tell(victim, new ActorExitRequest());
+    await expect(system.ask(victim, 'probe', 5000)).rejects.toBeInstanceOf(DeadActorError);
+
+    expect(await system.ask(collector, 'start', 2000)).toBe('started');
+    system.tell(victim, 'lost-1');
+    const seen = await eventually(async () => {
+      const list = (await system.ask(collector, 'get', 2000)) as Array<{ to: string; msg: unknown }>;
+      return list.some((e) => e.msg === 'lost-1') ? list : undefined;
+    });
+    expect(seen.find((e) => e.msg === 'lost-1')!.to).toBe(victim.id);
+
+    expect(await system.ask(collector, 'stop', 2000)).toBe('stopped');
+    system.tell(victim, 'lost-2');
+    const echo = await system.createActor(Echo);
+    await system.ask(echo, 'flush', 2000);
+    const after = (await system.ask(collector, 'get', 2000)) as Array<{ msg: unknown }>;
+    expect(after.some((e) => e.msg === 'lost-2')).toBe(false);
+    const status = await system.status();
+    expect(status.deadLetters.dropped).toBeGreaterThan(0);
+  });
+
+  it('delivers wake-ups from the actor itself after the delay', async () => {
+    const sleeper = await system.createActor(Sleeper);
+    system.tell(sleeper, { wake: 80, payload: 'slow' });
+    system.tell(sleeper, { wake: 10, payload: 'fast' });
+    const first = (await system.listen(3000)) as { woke: string; delayMs: number; elapsed: number; from: string };
+    const second = (await system.listen(3000)) as typeof first;
+    expect(first.woke).toBe('fast');
+    expect(second.woke).toBe('slow');
+    expect(second.delayMs).toBe(80);
+    expect(second.elapsed).toBeGreaterThanOrEqual(75);
+    expect(first.from).toBe(sleeper.id);
+  });
+
+  it('gives one actor per global name, from the system and from actors', async () => {
+    const first = await system.createActor(Echo, { globalName: 'svc' });
+    const second = await system.createActor(Echo, { globalName: 'svc' });
+    expect(second.equals(first)).toBe(true);
+    const user = await system.createActor(NameUser);
+    const fromActor = (await system.ask(user, 'make', 2000)) as ActorAddress;
+    expect(fromActor.equals(first)).toBe(true);
+    expect(await system.ask(fromActor, 'named', 2000)).toBe('named');
+    // The name is free again once its actor is gone.
+    system.tell(first, new ActorExitRequest());
+    await expect(system.ask(first, 'gone?', 5000)).rejects.toBeInstanceOf(DeadActorError);
+    const third = await system.createActor(Echo, { globalName: 'svc' });
+    expect(third.equals(first)).toBe(false);
+    expect(await system.ask(third, 'new', 2000)).toBe('new');
+  });
+
+  it('lets a transient actor exit after its idle timeout, not while it is busy', async () => {
+    const supervisor = await system.createActor(Supervisor);
+    const transient = (await system.ask(supervisor, { child: 'Transient' }, 2000)) as ActorAddress;
+    const started = Date.now();
+    // Keep it active for longer than its idle timeout.
+    while (Date.now() - started < 400) {
+      expect(await system.ask(transient, 'ping', 2000)).toBe('pong');
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    const report = (await system.listen(5000)) as { exited: ActorAddress };
+    expect(report.exited.equals(transient)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400 + Transient.idleTimeoutMs - 50);
+  });
+
+  it('reports actors in status', async () => {
+    const before = await system.status();
+    await system.createActor(Echo);
+    const after = await system.status();
+    expect(after.base).toBe(base);
+    expect(after.actors).toBe(before.actors + 1);
+    expect(after.kernels.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe.each(BASES)('shutdown on %s', (base) => {
+  it('stops every actor children first, rejects later use, and is idempotent', async () => {
+    const { system } = await startSystem(base);
+    const reporter = await system.createActor(Recorder);
+    const root = await system.createActor(TreeNode);
+    await system.ask(root, { depth: 3, reporter }, 5000);
+    const pendingListen = system.listen();
+    await Promise.all([system.shutdown(), system.shutdown()]);
+    await system.shutdown();
+    await expect(pendingListen).rejects.toBeInstanceOf(ActorSystemShutdownError);
+    expect(() => system.tell(root, 'x')).toThrow(ActorSystemShutdownError);
+    await expect(system.createActor(Echo)).rejects.toBeInstanceOf(ActorSystemShutdownError);
+  });
+});
