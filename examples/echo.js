@@ -1,14 +1,6 @@
-// `npm start`: a first actor on the default base.
-import { Actor, ActorSystem } from 'thespis';
-
-export class Greeter extends Actor {
-  static module = import.meta.url; // lets worker threads and processes load this class
-  count = 0;
-
-  receiveMessage(message, sender) {
-    if (typeof message === 'string') this.send(sender, `hello, ${message} (#${++this.count})`);
-  }
-}
+// `npm start`: a first actor on the default base (worker threads).
+import { ActorSystem } from 'thespis';
+import { Greeter } from './greeter.js';
 
 const system = await ActorSystem.start();
 try {

@@ -73,7 +73,14 @@ export class Admin {
         void this.updateCapability(op.name, op.value, op.remove);
         return;
       case 'nameReleased':
-        this.names.release(op.name, op.address);
+        this.names.release(op.name, op.hostKernel);
+        return;
+      case 'createNamed':
+        try {
+          this.kernel.lifecycle.create(null, { ref: op.spec, label: op.spec.exportName }, { globalName: op.name, requirements: op.requirements });
+        } catch (error) {
+          this.hooks.log({ level: 'warn', message: `creating global name "${op.name}" failed: ${(error as Error).message}`, source: 'admin', time: Date.now() });
+        }
         return;
       case 'shutdown':
         this.hooks.shutdown();

@@ -3,19 +3,23 @@ import type { ActorAddress } from '../address.js';
 import type { NameRegistry } from '../core/kernel.js';
 
 export class NameTable implements NameRegistry {
-  private readonly byName = new Map<string, ActorAddress>();
+  private readonly byName = new Map<string, { address: ActorAddress; host: string }>();
 
   lookup(name: string): ActorAddress | undefined {
-    return this.byName.get(name);
+    return this.byName.get(name)?.address;
   }
 
-  register(name: string, address: ActorAddress): void {
-    this.byName.set(name, address);
+  hostOf(name: string): string | undefined {
+    return this.byName.get(name)?.host;
   }
 
-  /** Frees the name only if it still points at this actor (a newer one may hold it). */
-  release(name: string, address: ActorAddress): void {
-    if (this.byName.get(name)?.equals(address)) this.byName.delete(name);
+  register(name: string, address: ActorAddress, hostKernel: string): void {
+    this.byName.set(name, { address, host: hostKernel });
+  }
+
+  /** Frees the name only if it is still held by the actor on `hostKernel` (a newer one may hold it). */
+  release(name: string, hostKernel: string): void {
+    if (this.byName.get(name)?.host === hostKernel) this.byName.delete(name);
   }
 
   get size(): number {

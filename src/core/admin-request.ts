@@ -5,7 +5,9 @@
  */
 import type { ActorAddress } from '../address.js';
 import { registerMessage } from '../messages.js';
+import type { Capabilities } from './capabilities.js';
 import type { LogRecord } from './log.js';
+import type { SpecRef } from './spec.js';
 
 export type AdminOp =
   | { op: 'deadLetter'; to: ActorAddress; body: unknown; from: ActorAddress | null }
@@ -14,7 +16,8 @@ export type AdminOp =
   | { op: 'sourceAuthority'; address: ActorAddress }
   | { op: 'sourceNotify'; address: ActorAddress; start: boolean }
   | { op: 'updateCapability'; name: string; value: unknown; remove: boolean }
-  | { op: 'nameReleased'; name: string; address: ActorAddress }
+  | { op: 'nameReleased'; name: string; hostKernel: string }
+  | { op: 'createNamed'; name: string; spec: SpecRef; requirements: Capabilities | undefined }
   | { op: 'preRegisterRemote'; address: unknown; capabilities: unknown }
   | { op: 'deRegisterRemote'; address: unknown }
   | { op: 'shutdown' }

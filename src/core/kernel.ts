@@ -18,7 +18,7 @@ import { Dispatcher } from './dispatch.js';
 import { Holds } from './holds.js';
 import { Lifecycle, type CreateOptions } from './lifecycle.js';
 import type { LogRecord } from './log.js';
-import { FrameKind, TargetDown, type ControlOp, type Frame } from './protocol.js';
+import { Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type Frame } from './protocol.js';
 import type { ActorBehavior, ActorClass, ResolvedSpec, SpecRef } from './spec.js';
 
 export interface PlacementRequest {
@@ -42,18 +42,25 @@ export interface KernelHost {
   log(record: LogRecord): void;
   /** Global names, where this kernel can resolve them synchronously (the admin's kernel). */
   readonly names?: NameRegistry;
+  /** The number of actors on this kernel changed by `delta` (placement uses it). */
+  counted?(delta: number): void;
   /** A control op reached this kernel; the host may act on it before the kernel does. */
   onControl?(op: ControlOp): void;
 }
 
 export interface NameRegistry {
   lookup(name: string): ActorAddress | undefined;
-  register(name: string, address: ActorAddress): void;
+  /** The kernel that hosts the actor registered under `name`. */
+  hostOf(name: string): string | undefined;
+  register(name: string, address: ActorAddress, hostKernel: string): void;
 }
+
 
 export class Kernel {
   readonly cells = new Map<string, Cell>();
   readonly holds: Holds;
+  /** Watches this kernel placed on actors elsewhere: watcher id → [watcher, target, kernel routed to]. */
+  private readonly remoteWatches = new Map<string, [ActorAddress, ActorAddress, string?]>();
   readonly dispatcher: Dispatcher;
   readonly lifecycle: Lifecycle;
   capabilities: Capabilities;
@@ -101,12 +108,9 @@ export class Kernel {
 
   receiveFrame(frame: Frame): void {
     switch (frame[0]) {
-      case FrameKind.Message: {
-        const to = frame[1];
-        if (to.kernel === this.id) this.deliverLocal(to, frame[3], frame[2], frame);
-        else this.send(frame[2], to, frame[3]); // a hub forwarding on
+      case FrameKind.Message:
+        this.deliverLocal(frame[1], frame[3], frame[2], frame);
         return;
-      }
       case FrameKind.Create:
         this.lifecycle.createRequested(frame[1]);
         return;
@@ -131,6 +135,10 @@ export class Kernel {
       else this.dispatcher.enqueue(cell, body, from);
       return;
     }
+    if (to.id.startsWith(NAME_PREFIX) && this.host.names !== undefined) {
+      const hostKernel = this.host.names.hostOf(to.id.slice(NAME_PREFIX.length));
+      if (hostKernel !== undefined && hostKernel !== this.id && this.host.sendFrame(hostKernel, [FrameKind.Message, to, from, body])) return;
+    }
     // "<endpoint>/<n>": an ask's reply address; once the ask is answered its
     // later messages go to the endpoint that asked.
     const slash = to.id.lastIndexOf('/');
@@ -143,6 +151,27 @@ export class Kernel {
     }
     if (this.holds.holdIfPending(to.id, frame ?? [FrameKind.Message, to, from, body])) return;
     this.deadLetter(to, body, from);
+  }
+
+  /**
+   * A frame that reached no kernel (its kernel is gone): each kind fails the
+   * way its sender expects — dead letter, failed child, or a down watch.
+   */
+  undeliverable(frame: Frame): void {
+    switch (frame[0]) {
+      case FrameKind.Message:
+        this.deadLetter(frame[1], frame[3], frame[2]);
+        return;
+      case FrameKind.Create:
+        this.send(frame[1].address, frame[1].parent, new ChildActorExited(frame[1].address));
+        if (frame[1].ack) this.send(null, frame[1].ack, new Created(frame[1].address, 'its thread or process is gone', 'Error'));
+        return;
+      case FrameKind.Watch:
+        this.send(null, frame[2], new TargetDown(frame[1]));
+        return;
+      default:
+        return;
+    }
   }
 
   cellFor(address: ActorAddress): Cell | undefined {
@@ -164,8 +193,17 @@ export class Kernel {
       (cell.watchers ??= new Map()).set(watcher.id, watcher);
       return;
     }
-    if (target.kernel !== this.id) {
-      if (this.host.sendFrame(target.kernel, frame ?? [FrameKind.Watch, target, watcher])) return;
+    if (target.kernel !== this.id && !target.id.startsWith(NAME_PREFIX)) {
+      if (this.host.sendFrame(target.kernel, frame ?? [FrameKind.Watch, target, watcher])) {
+        if (frame === null) this.remoteWatches.set(watcher.id, [watcher, target]);
+        return;
+      }
+    } else if (target.id.startsWith(NAME_PREFIX) && this.host.names !== undefined) {
+      const hostKernel = this.host.names.hostOf(target.id.slice(NAME_PREFIX.length));
+      if (hostKernel !== undefined && hostKernel !== this.id && this.host.sendFrame(hostKernel, [FrameKind.Watch, target, watcher])) {
+        this.remoteWatches.set(watcher.id, [watcher, target, hostKernel]);
+        return;
+      }
     } else if (this.holds.holdIfPending(target.id, frame ?? [FrameKind.Watch, target, watcher])) {
       return;
     }
@@ -173,8 +211,35 @@ export class Kernel {
   }
 
   unwatch(target: ActorAddress, watcher: ActorAddress): void {
-    if (target.kernel === this.id) this.cellFor(target)?.watchers?.delete(watcher.id);
-    else this.host.sendFrame(target.kernel, [FrameKind.Unwatch, target, watcher]);
+    const remote = this.remoteWatches.get(watcher.id);
+    if (remote !== undefined) {
+      this.remoteWatches.delete(watcher.id);
+      this.host.sendFrame(remote[2] ?? target.kernel, [FrameKind.Unwatch, target, watcher]);
+    } else {
+      this.cellFor(target)?.watchers?.delete(watcher.id);
+    }
+  }
+
+  /**
+   * Another kernel died (its thread or process is gone). Its actors cannot
+   * report their own exits, so this kernel does it for those it knows about:
+   * children of local actors get ChildActorExited sent to their parents, and
+   * local watchers of its actors get TargetDown.
+   */
+  kernelDown(kernelId: string): void {
+    for (const cell of [...this.cells.values()]) {
+      if (cell.children === null) continue;
+      for (const child of [...cell.children.values()]) {
+        if (child.kernel === kernelId) this.deliverLocal(cell.address, new ChildActorExited(child), child, null);
+      }
+    }
+    for (const [watcherId, [watcher, target, via]] of [...this.remoteWatches]) {
+      if ((via ?? target.kernel) === kernelId) {
+        this.remoteWatches.delete(watcherId);
+        this.send(null, watcher, new TargetDown(target));
+      }
+    }
+    for (const frame of this.holds.creatorGone(kernelId)) this.receiveFrame(frame);
   }
 
   // ---- endpoints, status, teardown ----------------------------------------

@@ -12,7 +12,7 @@ import { Cell, CellKind, CellState } from './cell.js';
 import { withConstructing } from './construct.js';
 import type { Kernel } from './kernel.js';
 import { describeError } from './log.js';
-import { ControlDone, Created, FrameKind, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
+import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
 import { requirementsOf, type ActorClass, type ResolvedSpec } from './spec.js';
 
 export interface CreateOptions {
@@ -45,22 +45,38 @@ export class Lifecycle {
       );
     }
     const name = options.globalName;
+    let address: ActorAddress;
+    let target: string;
+    let parentAddress: ActorAddress;
     if (name !== undefined) {
-      const existing = k.host.names?.lookup(name);
-      if (existing !== undefined) {
-        if (ack) k.send(null, ack, new Created(existing, undefined, undefined));
-        return existing;
+      if (typeof name !== 'string' || name === '') throw new TypeError('createActor: globalName must be a non-empty string');
+      const named = new ActorAddress(k.adminAddress.kernel, NAME_PREFIX + name);
+      const names = k.host.names;
+      if (names === undefined) {
+        // Only the admin's kernel knows the names: it creates the actor if nobody
+        // has, and routes the name to it. Messages sent meanwhile follow the
+        // request on the same link, so they arrive after the actor exists.
+        if (spec.ref === undefined) {
+          throw new InvalidActorSpecError(`${spec.label} needs a static module to be created under a global name from this thread`);
+        }
+        k.admin({ op: 'createNamed', name, spec: spec.ref, requirements: options.requirements });
+        return named;
       }
-      if (k.host.names === undefined) {
-        throw new InvalidActorSpecError('globalName can only be resolved on the admin kernel in this release');
+      if (names.lookup(name) !== undefined) {
+        if (ack) k.send(null, ack, new Created(named, undefined, undefined));
+        return named;
       }
+      // A global-name actor belongs to the system, not to whoever created it first.
+      target = k.host.place({ spec, options, parent });
+      address = named;
+      parentAddress = k.adminAddress;
+      if (compatible) names.register(name, named, target);
+    } else {
+      target = k.host.place({ spec, options, parent });
+      address = new ActorAddress(target, k.nextId());
+      parentAddress = parent !== null ? parent.address : k.adminAddress;
+      parent?.addChild(address);
     }
-    const target = k.host.place({ spec, options, parent });
-    const address = new ActorAddress(target, k.nextId());
-    // A global-name actor belongs to the system, not to whoever created it first.
-    const parentAddress = name === undefined && parent !== null ? parent.address : k.adminAddress;
-    if (name === undefined) parent?.addChild(address);
-    if (name !== undefined) k.host.names!.register(name, address);
     if (!compatible) {
       // Report asynchronously, as the contract says: the address is still returned.
       queueMicrotask(() => k.send(address, parentAddress, new ChildActorExited(address)));
@@ -86,6 +102,7 @@ export class Lifecycle {
     cell.globalName = request.globalName;
     k.cells.set(request.address.id, cell);
     request.address[localSlot] = cell;
+    k.host.counted?.(1);
     if (cls !== undefined) {
       this.construct(cell, cls, request);
       return;
@@ -202,7 +219,8 @@ export class Lifecycle {
       for (const watcher of cell.watchers.values()) k.send(null, watcher, new TargetDown(cell.address));
       cell.watchers = null;
     }
-    if (cell.globalName !== undefined) k.admin({ op: 'nameReleased', name: cell.globalName, address: cell.address });
+    if (cell.globalName !== undefined) k.admin({ op: 'nameReleased', name: cell.globalName, hostKernel: k.id });
+    k.host.counted?.(-1);
     k.notifyParent(cell);
     const waiters = cell.onDead;
     cell.onDead = null;
@@ -294,6 +312,8 @@ export class Lifecycle {
         void Promise.all(done).then(() => k.send(null, op.ack, new ControlDone(k.id)));
         return;
       }
+      default:
+        return; // host-level ops (spawnKernel) are handled by the host
     }
   }
 }

@@ -8,6 +8,9 @@ import { registerMessage } from '../messages.js';
 import type { Capabilities } from './capabilities.js';
 import type { SpecRef } from './spec.js';
 
+/** Global-name actors have the address "name:<name>" on the admin's kernel, which routes to them. */
+export const NAME_PREFIX = 'name:';
+
 export const enum FrameKind {
   Message = 0,
   Create = 1,
@@ -37,7 +40,9 @@ export type Frame =
 export type ControlOp =
   | { op: 'capabilities'; capabilities: Capabilities; ack?: ActorAddress }
   | { op: 'status'; ack: ActorAddress }
-  | { op: 'stopAll'; ack: ActorAddress };
+  | { op: 'stopAll'; ack: ActorAddress }
+  /** To the main thread: start a dedicated kernel under this id (frames for it are held meanwhile). */
+  | { op: 'spawnKernel'; kernelId: string };
 
 /** Reply to a create request's `ack`. */
 export class Created {

@@ -1,9 +1,216 @@
-/** Placeholder until the worker pool lands: fails clearly. */
-import { ThespisError } from '../errors.js';
-import type { BaseOptions, SystemBase } from './base.js';
+/**
+ * The workers base: a pool of worker threads, each running a kernel that
+ * hosts many actors (M:N), plus dedicated threads for actors that block.
+ * Pool threads are linked pairwise by SAB rings; dedicated threads only to the
+ * main thread, which forwards for them. When a thread dies, every kernel is
+ * told (so parents get ChildActorExited and asks reject), and a pool thread is
+ * replaced.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Kernel, type KernelHost, type NameRegistry, type PlacementRequest } from '../core/kernel.js';
+import type { LogRecord } from '../core/log.js';
+import type { ControlOp, Frame } from '../core/protocol.js';
+import type { SpecRef } from '../core/spec.js';
+import { createRingPair, ThreadLink } from '../transport/thread-link.js';
+import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
+import { loadActorClass } from './load-class.js';
+import { choosePoolKernel, type PoolView } from './placement.js';
+import { Router } from './router.js';
+import type { MainToWorker, PeerInfo, WorkerBoot, WorkerToMain } from './worker-protocol.js';
 
-export const WorkersBase = {
-  async start(_options: BaseOptions): Promise<SystemBase> {
-    throw new ThespisError("base 'workers' is not available yet");
-  },
-};
+const ENTRY = new URL('./worker-entry.js', import.meta.url);
+const STOP_GRACE_MS = 2000;
+
+interface Thread {
+  kernelId: string;
+  worker: Worker;
+  /** Pool slot, or -1 for a dedicated thread. */
+  slot: number;
+  exited: Promise<void>;
+}
+
+export class WorkersBase implements SystemBase {
+  readonly name = 'workers';
+  readonly kernel: Kernel;
+  private readonly router = new Router();
+  private readonly threads = new Map<string, Thread>();
+  private readonly pool: PoolView;
+  private readonly loadsBuffer: SharedArrayBuffer;
+  private generation = 0;
+  private dedicatedSeq = 0;
+  private stopping = false;
+
+  private constructor(private readonly options: BaseOptions, size: number) {
+    this.loadsBuffer = new SharedArrayBuffer(4 * size);
+    this.pool = { loads: new Int32Array(this.loadsBuffer), slots: new Array<string>(size).fill('') };
+    this.kernel = new Kernel(options.mainKernelId, new MainHost(this, options.names, options.log), options.adminAddress, options.capabilities);
+  }
+
+  static async start(options: BaseOptions): Promise<WorkersBase> {
+    const size = options.workers ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 1) throw new TypeError(`workers must be a whole number >= 1, got ${String(options.workers)}`);
+    const base = new WorkersBase(options, size);
+    const ids = Array.from({ length: size }, () => base.newKernelId('w'));
+    ids.forEach((id, slot) => (base.pool.slots[slot] = id));
+    // One ring pair per pair of pool threads, made here and handed to both ends.
+    const peers = new Map<string, PeerInfo[]>(ids.map((id) => [id, []]));
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        const { a, b } = createRingPair();
+        peers.get(ids[i]!)!.push({ kernelId: ids[j]!, rings: a });
+        peers.get(ids[j]!)!.push({ kernelId: ids[i]!, rings: b });
+      }
+    }
+    await Promise.all(ids.map((id, slot) => base.spawn(id, slot, peers.get(id)!)));
+    return base;
+  }
+
+  placeInPool(): string {
+    return choosePoolKernel(this.pool, -1) ?? this.kernel.id;
+  }
+
+  /** A dedicated thread for one actor (from the main thread, or asked for by a worker). */
+  spawnDedicated(kernelId = this.newKernelId('d')): string {
+    this.router.expect(kernelId);
+    void this.spawn(kernelId, -1, []);
+    return kernelId;
+  }
+
+  send(kernelId: string, frame: Frame): boolean {
+    return this.router.send(kernelId, frame);
+  }
+
+  otherKernels(): string[] {
+    return [...this.threads.keys()];
+  }
+
+  status(): BaseStatus {
+    return { threads: this.threads.size + 1, processes: 1 };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const threads = [...this.threads.values()];
+    for (const t of threads) t.worker.postMessage({ type: 'stop' } satisfies MainToWorker);
+    await Promise.all(
+      threads.map((t) => {
+        const timer = setTimeout(() => void t.worker.terminate(), STOP_GRACE_MS);
+        return t.exited.finally(() => clearTimeout(timer));
+      }),
+    );
+    this.router.closeAll();
+    this.kernel.close();
+  }
+
+  private newKernelId(kind: 'w' | 'd'): string {
+    return `${this.options.systemId}:${kind}${++this.generation}`;
+  }
+
+  private spawn(kernelId: string, slot: number, peers: PeerInfo[]): Promise<void> {
+    const mainRings = createRingPair();
+    const boot: WorkerBoot = {
+      kernelId,
+      mainKernelId: this.kernel.id,
+      admin: { kernel: this.options.adminAddress.kernel, id: this.options.adminAddress.id },
+      capabilities: this.kernel.capabilities,
+      slot,
+      loads: this.loadsBuffer,
+      slots: this.pool.slots,
+      peers: [{ kernelId: this.kernel.id, rings: mainRings.b }, ...peers],
+    };
+    const worker = new Worker(ENTRY, { workerData: boot });
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const thread: Thread = { kernelId, worker, slot, exited };
+    this.threads.set(kernelId, thread);
+    if (slot >= 0) this.pool.slots[slot] = kernelId;
+    this.router.expect(kernelId);
+    worker.on('error', (error) => this.options.log({ level: 'error', message: `thread ${kernelId} failed: ${error.message}`, source: kernelId, time: Date.now(), detail: error.stack }));
+    worker.once('exit', (code) => this.died(thread, code));
+    return new Promise<void>((resolve, reject) => {
+      worker.once('message', (message: WorkerToMain) => {
+        if (message.type !== 'ready') return;
+        this.router.add(kernelId, this.linkTo(kernelId, mainRings.a));
+        resolve();
+      });
+      worker.once('error', reject);
+    });
+  }
+
+  private linkTo(kernelId: string, rings: PeerInfo['rings']): ThreadLink {
+    return new ThreadLink(
+      rings,
+      (destination, frame) => {
+        if (destination === this.kernel.id) this.kernel.receiveFrame(frame);
+        else if (!this.router.send(destination, frame)) this.kernel.undeliverable(frame);
+      },
+      (error) => this.options.log({ level: 'error', message: `bad frame from ${kernelId}; dropped`, source: this.kernel.id, time: Date.now(), detail: String(error) }),
+    );
+  }
+
+  private died(thread: Thread, code: number): void {
+    this.threads.delete(thread.kernelId);
+    if (this.stopping) return;
+    this.options.log({ level: 'warn', message: `thread ${thread.kernelId} exited (code ${code}); reporting its actors as exited`, source: this.kernel.id, time: Date.now() });
+    for (const [, frame] of this.router.remove(thread.kernelId)) this.kernel.undeliverable(frame);
+    if (thread.slot >= 0) {
+      Atomics.store(this.pool.loads, thread.slot, 0);
+      this.pool.slots[thread.slot] = '';
+    }
+    const down: MainToWorker = { type: 'down', kernelId: thread.kernelId, slot: thread.slot };
+    for (const other of this.threads.values()) other.worker.postMessage(down);
+    this.kernel.kernelDown(thread.kernelId);
+    if (thread.slot >= 0) void this.replace(thread.slot);
+  }
+
+  /** A new pool thread in a dead one's slot, linked to every live pool thread. */
+  private async replace(slot: number): Promise<void> {
+    const kernelId = this.newKernelId('w');
+    const peers: PeerInfo[] = [];
+    for (const other of this.threads.values()) {
+      if (other.slot < 0) continue;
+      const { a, b } = createRingPair();
+      peers.push({ kernelId: other.kernelId, rings: a });
+      other.worker.postMessage({ type: 'peer', peer: { kernelId, rings: b }, slot } satisfies MainToWorker);
+    }
+    try {
+      await this.spawn(kernelId, slot, peers);
+    } catch (error) {
+      this.options.log({ level: 'error', message: `could not replace thread in slot ${slot}`, source: this.kernel.id, time: Date.now(), detail: String(error) });
+    }
+  }
+}
+
+class MainHost implements KernelHost {
+  constructor(
+    private readonly base: WorkersBase,
+    readonly names: NameRegistry,
+    private readonly logSink: (record: LogRecord) => void,
+  ) {}
+
+  sendFrame(kernelId: string, frame: Frame): boolean {
+    return this.base.send(kernelId, frame);
+  }
+
+  place(request: PlacementRequest): string {
+    if (request.options.dedicated) return this.base.spawnDedicated();
+    if (request.options.host === 'inline') return this.base.kernel.id;
+    return this.base.placeInPool();
+  }
+
+  loadClass(ref: SpecRef) {
+    return loadActorClass(ref);
+  }
+
+  yieldThen(fn: () => void): void {
+    setImmediate(fn);
+  }
+
+  log(record: LogRecord): void {
+    this.logSink(record);
+  }
+
+  onControl(op: ControlOp): void {
+    if (op.op === 'spawnKernel') this.base.spawnDedicated(op.kernelId);
+  }
+}

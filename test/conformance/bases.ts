@@ -1,7 +1,7 @@
 // Every base runs the same conformance suite: a new base only adds its name here.
 import { ActorSystem, type ActorSystemOptions, type BaseName } from '../../dist/index.js';
 
-export const BASES: BaseName[] = ['inline'];
+export const BASES: BaseName[] = ['inline', 'workers'];
 
 /** A system for one test file; records log output instead of printing it. */
 export async function startSystem(base: BaseName, options: ActorSystemOptions = {}): Promise<{ system: ActorSystem; logs: string[] }> {

@@ -1,0 +1,33 @@
+/**
+ * Where a new actor goes in the worker pool. Every pool thread publishes its
+ * actor count in a shared Int32Array (one slot per pool thread), so any thread
+ * can place synchronously — createActor must return an address at once.
+ *
+ * Policy: the creator's own thread when it is not much busier than the least
+ * loaded one (children talk to their parents: same-thread messages are not
+ * copied), otherwise the least loaded thread. The counts are read without
+ * locks; two threads placing at the same moment may both pick the same
+ * thread, which the next placements even out.
+ */
+export interface PoolView {
+  /** Actor count per pool slot. */
+  readonly loads: Int32Array;
+  /** Kernel id per pool slot ('' while a slot is being replaced). */
+  readonly slots: string[];
+}
+
+const LOCALITY_SLACK = 16;
+
+export function choosePoolKernel(pool: PoolView, ownSlot: number): string | undefined {
+  let best = -1;
+  for (let i = 0; i < pool.slots.length; i++) {
+    if (pool.slots[i] === '') continue;
+    if (best < 0 || Atomics.load(pool.loads, i) < Atomics.load(pool.loads, best)) best = i;
+  }
+  if (best < 0) return undefined;
+  if (ownSlot >= 0 && pool.slots[ownSlot] !== '') {
+    const least = Atomics.load(pool.loads, best);
+    if (Atomics.load(pool.loads, ownSlot) <= least + Math.max(LOCALITY_SLACK, least >> 2)) return pool.slots[ownSlot];
+  }
+  return pool.slots[best];
+}

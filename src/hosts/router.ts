@@ -1,0 +1,71 @@
+/**
+ * Which link leads to which kernel. A kernel with no direct link goes through
+ * the default route (a worker's link to the main thread), and a kernel that is
+ * still starting has its frames held until its link is up.
+ */
+import type { Frame } from '../core/protocol.js';
+import type { Link } from '../transport/link.js';
+
+export class Router {
+  private readonly links = new Map<string, Link>();
+  private readonly starting = new Map<string, Array<[string, Frame]>>();
+  private fallback: Link | null = null;
+
+  add(kernelId: string, link: Link): void {
+    this.links.set(kernelId, link);
+    const held = this.starting.get(kernelId);
+    this.starting.delete(kernelId);
+    if (held) for (const [destination, frame] of held) link.send(destination, frame);
+  }
+
+  /** Hold frames for `kernelId` until `add` (or `remove`, which drops them). */
+  expect(kernelId: string): void {
+    if (!this.links.has(kernelId) && !this.starting.has(kernelId)) this.starting.set(kernelId, []);
+  }
+
+  setDefault(link: Link): void {
+    this.fallback = link;
+  }
+
+  /** Forget a kernel; returns the frames that were held for it. */
+  remove(kernelId: string): Array<[string, Frame]> {
+    const link = this.links.get(kernelId);
+    this.links.delete(kernelId);
+    link?.close();
+    const held = this.starting.get(kernelId) ?? [];
+    this.starting.delete(kernelId);
+    return held;
+  }
+
+  send(kernelId: string, frame: Frame): boolean {
+    const link = this.links.get(kernelId);
+    if (link !== undefined) {
+      link.send(kernelId, frame);
+      return true;
+    }
+    const held = this.starting.get(kernelId);
+    if (held !== undefined) {
+      held.push([kernelId, frame]);
+      return true;
+    }
+    if (this.fallback !== null) {
+      this.fallback.send(kernelId, frame);
+      return true;
+    }
+    return false;
+  }
+
+  has(kernelId: string): boolean {
+    return this.links.has(kernelId) || this.starting.has(kernelId);
+  }
+
+  ids(): string[] {
+    return [...this.links.keys()];
+  }
+
+  closeAll(): void {
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    this.starting.clear();
+  }
+}

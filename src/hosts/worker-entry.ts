@@ -1,0 +1,90 @@
+/**
+ * Runs inside each worker thread: one kernel, linked to the main thread and
+ * to every other pool thread by SAB rings. Frames for kernels it has no link
+ * to go through the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ActorAddress } from '../address.js';
+import { Kernel, type KernelHost } from '../core/kernel.js';
+import type { LogRecord } from '../core/log.js';
+import { FrameKind, type Frame } from '../core/protocol.js';
+import type { SpecRef } from '../core/spec.js';
+import { ThreadLink } from '../transport/thread-link.js';
+import { loadActorClass } from './load-class.js';
+import { choosePoolKernel, type PoolView } from './placement.js';
+import { Router } from './router.js';
+import type { MainToWorker, PeerInfo, WorkerBoot } from './worker-protocol.js';
+
+const boot = workerData as WorkerBoot;
+const router = new Router();
+const pool: PoolView = { loads: new Int32Array(boot.loads), slots: [...boot.slots] };
+let dedicatedSeq = 0;
+
+class WorkerHost implements KernelHost {
+  sendFrame(kernelId: string, frame: Frame): boolean {
+    return router.send(kernelId, frame);
+  }
+
+  place(request: Parameters<KernelHost['place']>[0]): string {
+    if (request.options.dedicated) {
+      const kernelId = `${boot.kernelId}~d${++dedicatedSeq}`;
+      router.send(boot.mainKernelId, [FrameKind.Control, { op: 'spawnKernel', kernelId }]);
+      return kernelId;
+    }
+    if (request.options.host === 'inline') return boot.kernelId;
+    return choosePoolKernel(pool, boot.slot) ?? boot.kernelId;
+  }
+
+  loadClass(ref: SpecRef) {
+    return loadActorClass(ref);
+  }
+
+  yieldThen(fn: () => void): void {
+    setImmediate(fn);
+  }
+
+  log(record: LogRecord): void {
+    kernel.admin({ op: 'log', record });
+  }
+
+  counted(delta: number): void {
+    if (boot.slot >= 0) Atomics.add(pool.loads, boot.slot, delta);
+  }
+}
+
+const kernel = new Kernel(boot.kernelId, new WorkerHost(), new ActorAddress(boot.admin.kernel, boot.admin.id), boot.capabilities);
+
+function connect(peer: PeerInfo): void {
+  const link = new ThreadLink(
+    peer.rings,
+    (destination, frame) => {
+      if (destination === kernel.id) kernel.receiveFrame(frame);
+      else if (!router.send(destination, frame)) kernel.undeliverable(frame);
+    },
+    (error) => kernel.host.log({ level: 'error', message: `bad frame from ${peer.kernelId}; dropped`, source: kernel.id, time: Date.now(), detail: String(error) }),
+  );
+  router.add(peer.kernelId, link);
+  if (peer.kernelId === boot.mainKernelId) router.setDefault(link);
+}
+
+for (const peer of boot.peers) connect(peer);
+
+parentPort!.on('message', (message: MainToWorker) => {
+  switch (message.type) {
+    case 'peer':
+      if (message.slot >= 0) pool.slots[message.slot] = message.peer.kernelId;
+      connect(message.peer);
+      return;
+    case 'down':
+      if (message.slot >= 0 && pool.slots[message.slot] === message.kernelId) pool.slots[message.slot] = '';
+      for (const [, frame] of router.remove(message.kernelId)) kernel.undeliverable(frame);
+      kernel.kernelDown(message.kernelId);
+      return;
+    case 'stop':
+      kernel.close();
+      router.closeAll();
+      parentPort!.close();
+      return;
+  }
+});
+parentPort!.postMessage({ type: 'ready' });

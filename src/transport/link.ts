@@ -1,0 +1,14 @@
+/**
+ * A link moves kernel frames to one peer, in order. Each record on the wire is
+ * `[destinationKernel, frame]`: the destination lets a hub (the main thread, a
+ * parent process) forward a frame without understanding it, and lets a kernel
+ * accept frames for actors whose address names another kernel (global names).
+ */
+import type { Frame } from '../core/protocol.js';
+
+export interface Link {
+  send(destination: string, frame: Frame): void;
+  close(): void;
+}
+
+export type FrameHandler = (destination: string, frame: Frame) => void;
