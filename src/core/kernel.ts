@@ -42,8 +42,8 @@ export interface KernelHost {
   log(record: LogRecord): void;
   /** Global names, where this kernel can resolve them synchronously (the admin's kernel). */
   readonly names?: NameRegistry;
-  /** The number of actors on this kernel changed by `delta` (placement uses it). */
-  counted?(delta: number): void;
+  /** An actor placed here died (placement counts actors per kernel; the placer counted it in). */
+  uncounted?(): void;
   /** A control op reached this kernel; the host may act on it before the kernel does. */
   onControl?(op: ControlOp): void;
 }

@@ -102,13 +102,12 @@ export class Lifecycle {
     cell.globalName = request.globalName;
     k.cells.set(request.address.id, cell);
     request.address[localSlot] = cell;
-    k.host.counted?.(1);
     if (cls !== undefined) {
       this.construct(cell, cls, request);
       return;
     }
     if (!request.spec.module) {
-      this.fail(cell, request, new InvalidActorSpecError(`${request.spec.exportName} has no static module, so it cannot be loaded here`));
+      this.fail(cell, request, new InvalidActorSpecError(`${request.spec.exportName} has no static module, so another thread or process cannot load it: add \`static module = import.meta.url\` to the class`));
       return;
     }
     k.host.loadClass(request.spec).then(
@@ -220,7 +219,7 @@ export class Lifecycle {
       cell.watchers = null;
     }
     if (cell.globalName !== undefined) k.admin({ op: 'nameReleased', name: cell.globalName, hostKernel: k.id });
-    k.host.counted?.(-1);
+    k.host.uncounted?.();
     k.notifyParent(cell);
     const waiters = cell.onDead;
     cell.onDead = null;

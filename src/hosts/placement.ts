@@ -7,7 +7,9 @@
  * loaded one (children talk to their parents: same-thread messages are not
  * copied), otherwise the least loaded thread. The counts are read without
  * locks; two threads placing at the same moment may both pick the same
- * thread, which the next placements even out.
+ * thread, which the next placements even out. The placer counts the actor on
+ * its target at once (the target only uncounts it when it dies), so a burst
+ * of creates spreads even before any of them exists.
  */
 export interface PoolView {
   /** Actor count per pool slot. */
@@ -25,9 +27,16 @@ export function choosePoolKernel(pool: PoolView, ownSlot: number): string | unde
     if (best < 0 || Atomics.load(pool.loads, i) < Atomics.load(pool.loads, best)) best = i;
   }
   if (best < 0) return undefined;
+  let chosen = best;
   if (ownSlot >= 0 && pool.slots[ownSlot] !== '') {
     const least = Atomics.load(pool.loads, best);
-    if (Atomics.load(pool.loads, ownSlot) <= least + Math.max(LOCALITY_SLACK, least >> 2)) return pool.slots[ownSlot];
+    if (Atomics.load(pool.loads, ownSlot) <= least + Math.max(LOCALITY_SLACK, least >> 2)) chosen = ownSlot;
   }
-  return pool.slots[best];
+  Atomics.add(pool.loads, chosen, 1);
+  return pool.slots[chosen];
+}
+
+/** Count an actor placed on a known slot without choosing (host: 'inline' in a pool thread). */
+export function countOn(pool: PoolView, slot: number): void {
+  if (slot >= 0) Atomics.add(pool.loads, slot, 1);
 }

@@ -11,7 +11,7 @@ import { FrameKind, type Frame } from '../core/protocol.js';
 import type { SpecRef } from '../core/spec.js';
 import { ThreadLink } from '../transport/thread-link.js';
 import { loadActorClass } from './load-class.js';
-import { choosePoolKernel, type PoolView } from './placement.js';
+import { choosePoolKernel, countOn, type PoolView } from './placement.js';
 import { Router } from './router.js';
 import type { MainToWorker, PeerInfo, WorkerBoot } from './worker-protocol.js';
 
@@ -31,7 +31,10 @@ class WorkerHost implements KernelHost {
       router.send(boot.mainKernelId, [FrameKind.Control, { op: 'spawnKernel', kernelId }]);
       return kernelId;
     }
-    if (request.options.host === 'inline') return boot.kernelId;
+    if (request.options.host === 'inline') {
+      countOn(pool, boot.slot);
+      return boot.kernelId;
+    }
     return choosePoolKernel(pool, boot.slot) ?? boot.kernelId;
   }
 
@@ -47,8 +50,8 @@ class WorkerHost implements KernelHost {
     kernel.admin({ op: 'log', record });
   }
 
-  counted(delta: number): void {
-    if (boot.slot >= 0) Atomics.add(pool.loads, boot.slot, delta);
+  uncounted(): void {
+    if (boot.slot >= 0) Atomics.sub(pool.loads, boot.slot, 1);
   }
 }
 

@@ -1,0 +1,90 @@
+// The workers base beyond the conformance suite: placement, dedicated threads,
+// and threads that die.
+import { threadId } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ActorAddress, ActorSystem, DeadActorError, InvalidActorSpecError, Actor } from '../dist/index.js';
+import { CrashSupervisor, Crasher, ThreadProbe } from './fixtures/worker-actors.js';
+import { eventually } from './conformance/bases.js';
+
+let system: ActorSystem | undefined;
+let logs: string[] = [];
+afterEach(() => system?.shutdown());
+
+async function start(workers = 2): Promise<ActorSystem> {
+  logs = [];
+  system = await ActorSystem.start({ base: 'workers', workers, logger: (r) => logs.push(`${r.level} ${r.message}`) });
+  return system;
+}
+
+describe('workers base', () => {
+  it('runs actors off the main thread and spreads the system’s actors over the pool', async () => {
+    const sys = await start(2);
+    const probes = await Promise.all(Array.from({ length: 20 }, () => sys.createActor(ThreadProbe)));
+    const threads = new Set(await Promise.all(probes.map((p) => sys.ask(p, 'thread', 2000))));
+    expect(threads.has(threadId)).toBe(false);
+    expect(threads.size).toBe(2);
+    const status = await sys.status();
+    expect(status.threads).toBe(3);
+    const perKernel = status.kernels.filter((k) => k.actors > 0).map((k) => k.actors);
+    expect(perKernel).toHaveLength(2);
+    expect(Math.abs(perKernel[0]! - perKernel[1]!)).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps an actor’s children on its own thread while that thread is not busier', async () => {
+    const sys = await start(2);
+    const parent = await sys.createActor(ThreadProbe);
+    const home = await sys.ask(parent, 'thread', 2000);
+    const children = (await sys.ask(parent, { children: 5 }, 2000)) as ActorAddress[];
+    const where = await Promise.all(children.map((c) => sys.ask(c, 'thread', 2000)));
+    expect(where).toEqual(Array(5).fill(home));
+  });
+
+  it('gives a dedicated actor a thread of its own', async () => {
+    const sys = await start(2);
+    const pooled = await Promise.all([1, 2, 3, 4].map(() => sys.createActor(ThreadProbe)));
+    const poolThreads = new Set(await Promise.all(pooled.map((p) => sys.ask(p, 'thread', 2000))));
+    const dedicated = await sys.createActor(ThreadProbe, { dedicated: true });
+    const own = await sys.ask(dedicated, 'thread', 2000);
+    expect(poolThreads.has(own)).toBe(false);
+    expect(own).not.toBe(threadId);
+    expect((await sys.status()).threads).toBe(4);
+  });
+
+  it('reports actors of a thread that called process.exit to their parents, and the rest keeps running', async () => {
+    const sys = await start(2);
+    const bystander = await sys.createActor(ThreadProbe);
+    const supervisor = await sys.createActor(CrashSupervisor);
+    const crasher = (await sys.ask(supervisor, 'spawn', 2000)) as ActorAddress;
+    expect(await sys.ask(crasher, 'thread', 5000)).not.toBe(await sys.ask(supervisor, 'thread', 2000));
+    const pendingAsk = sys.ask(crasher, 'exit', 10_000);
+    await expect(pendingAsk).rejects.toBeInstanceOf(DeadActorError);
+    const report = (await sys.listen(5000)) as { exited: ActorAddress };
+    expect(report.exited.equals(crasher)).toBe(true);
+    await expect(sys.ask(crasher, 'thread', 5000)).rejects.toBeInstanceOf(DeadActorError);
+    expect(typeof (await sys.ask(bystander, 'thread', 2000))).toBe('number');
+    expect(logs.some((line) => line.includes('exited (code 3)'))).toBe(true);
+  });
+
+  it('replaces a pool thread killed by an uncaught error; new actors go to the replacement', async () => {
+    const sys = await start(2);
+    const crasher = await sys.createActor(Crasher);
+    const deadThread = await sys.ask(crasher, 'thread', 2000);
+    await expect(sys.ask(crasher, 'throw', 10_000)).rejects.toBeInstanceOf(DeadActorError);
+    await eventually(async () => ((await sys.status()).threads === 3 ? true : undefined), 10_000);
+    const fresh = await Promise.all([1, 2, 3, 4].map(() => sys.createActor(ThreadProbe)));
+    const threads = new Set(await Promise.all(fresh.map((p) => sys.ask(p, 'thread', 2000))));
+    expect(threads.has(deadThread)).toBe(false);
+    expect(threads.size).toBe(2);
+    expect(logs.some((line) => line.includes('uncaught, outside any handler'))).toBe(true);
+  });
+
+  it('refuses a class with no static module, saying how to fix it', async () => {
+    const sys = await start(1);
+    class Local extends Actor {
+      receiveMessage(): void {}
+    }
+    const error = await sys.createActor(Local).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidActorSpecError);
+    expect((error as Error).message).toContain('static module = import.meta.url');
+  });
+});
