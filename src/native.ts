@@ -191,7 +191,7 @@ export function requireNative(feature: string): NativeAddon {
   const status = loaded.status;
   const lacking = (FEATURE_MEMBERS[feature] ?? []).filter((name) => status.missing.includes(name));
   const build =
-    `build it with \`npm install\` (or \`npx node-gyp rebuild\`) in ${packageRoot}; ` +
+    `build it with \`npm install\` (or \`npm run build:native\`; in a project that depends on thespis, \`npm rebuild thespis\`) in ${packageRoot}; ` +
     'building needs python3, make and a C++ compiler (g++).';
   if (disabledByEnv) {
     throw new NativeAddonMissingError(

@@ -88,3 +88,13 @@ describe('workers base', () => {
     expect((error as Error).message).toContain('static module = import.meta.url');
   });
 });
+
+describe('troupes on workers', () => {
+  it('spreads members over the pool threads', async () => {
+    const sys = await start(2);
+    const { Squarer } = await import('./fixtures/troupe-actors.js');
+    const troupe = await sys.createActor(Squarer);
+    const replies = (await Promise.all(Array.from({ length: 9 }, (_, i) => sys.ask(troupe, i, 5000)))) as Array<{ thread: number }>;
+    expect(new Set(replies.map((r) => r.thread)).size).toBe(2);
+  });
+});

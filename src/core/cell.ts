@@ -47,6 +47,8 @@ export class Cell {
   idleTimeoutMs = 0;
   idleTimer: TimerHandle | undefined = undefined;
   lastActive = 0;
+  /** Set on troupe members: told TroupeIdle after each message. */
+  troupeLeader: ActorAddress | null = null;
   /** Called once when the cell is dead (used by waiters such as updateCapability). */
   onDead: Array<() => void> | null = null;
 

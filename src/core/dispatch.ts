@@ -17,8 +17,10 @@ import { ActorExitRequest, ChildActorExited, PoisonMessage } from '../messages.j
 import { Cell, CellKind, CellState } from './cell.js';
 import { describeError, type LogRecord } from './log.js';
 import { Fifo } from './queue.js';
+import { TroupeIdle } from './troupe.js';
 
 const CELL_BUDGET = 256;
+const TROUPE_IDLE = new TroupeIdle();
 const DRAIN_BUDGET_MS = 8;
 
 /** What the dispatcher needs from its kernel. */
@@ -91,6 +93,7 @@ export class Dispatcher {
       mailbox.dropFirst();
       n++;
       this.invoke(cell, body, from, false);
+      if (cell.troupeLeader !== null) this.memberDone(cell);
     }
     return n;
   }
@@ -118,6 +121,7 @@ export class Dispatcher {
         (error: unknown) => {
           cell.busy = false;
           this.failed(cell, body, from, error, retry);
+          if (cell.troupeLeader !== null) this.memberDone(cell);
           if (!cell.busy) this.resume(cell);
         },
       );
@@ -126,7 +130,13 @@ export class Dispatcher {
 
   private settled(cell: Cell): void {
     cell.busy = false;
+    if (cell.troupeLeader !== null) this.memberDone(cell);
     this.resume(cell);
+  }
+
+  /** A troupe member finished its message (sync, or its promise settled): its leader may give it another. */
+  private memberDone(cell: Cell): void {
+    if (!cell.busy && cell.state === CellState.Ready) this.kernel.send(cell.address, cell.troupeLeader!, TROUPE_IDLE);
   }
 
   private failed(cell: Cell, body: unknown, from: ActorAddress | null, error: unknown, wasRetry: boolean): void {

@@ -26,6 +26,8 @@ export interface PlacementRequest {
   options: CreateOptions;
   /** The creating actor's cell, or null for the system. */
   parent: Cell | null;
+  /** Prefer the least loaded kernel over the creator's own (troupe members). */
+  spread?: boolean;
 }
 
 /** What a kernel needs from the place it lives in. */

@@ -13,6 +13,7 @@ import { withConstructing } from './construct.js';
 import type { Kernel } from './kernel.js';
 import { describeError } from './log.js';
 import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
+import { TroupeLeader, type TroupeKernel } from './troupe.js';
 import { requirementsOf, type ActorClass, type ResolvedSpec } from './spec.js';
 
 export interface CreateOptions {
@@ -25,7 +26,14 @@ export interface CreateOptions {
 }
 
 export class Lifecycle {
-  constructor(private readonly kernel: Kernel) {}
+  private readonly troupeKernel: TroupeKernel;
+
+  constructor(private readonly kernel: Kernel) {
+    this.troupeKernel = {
+      send: (from, to, body) => kernel.send(from, to, body),
+      createMember: (leader, spec) => this.create(leader, spec, {}, undefined, leader.address),
+    };
+  }
 
   // ---- creation ------------------------------------------------------------
 
@@ -34,7 +42,7 @@ export class Lifecycle {
    * creates it (its parent is the admin). Throws NoCompatibleSystemError only
    * for the system; an actor's failed create is reported as ChildActorExited.
    */
-  create(parent: Cell | null, spec: ResolvedSpec, options: CreateOptions, ack?: ActorAddress): ActorAddress {
+  create(parent: Cell | null, spec: ResolvedSpec, options: CreateOptions, ack?: ActorAddress, troupeLeader?: ActorAddress): ActorAddress {
     const k = this.kernel;
     const cls = spec.cls;
     const requirements = requirementsOf(cls, options.requirements);
@@ -72,7 +80,7 @@ export class Lifecycle {
       parentAddress = k.adminAddress;
       if (compatible) names.register(name, named, target);
     } else {
-      target = k.host.place({ spec, options, parent });
+      target = k.host.place({ spec, options, parent, spread: troupeLeader !== undefined });
       address = new ActorAddress(target, k.nextId());
       parentAddress = parent !== null ? parent.address : k.adminAddress;
       parent?.addChild(address);
@@ -82,7 +90,7 @@ export class Lifecycle {
       queueMicrotask(() => k.send(address, parentAddress, new ChildActorExited(address)));
       return address;
     }
-    const request: CreateRequest = { address, parent: parentAddress, spec: spec.ref ?? { module: '', exportName: spec.label }, globalName: name, requirements: options.requirements, ack };
+    const request: CreateRequest = { address, parent: parentAddress, spec: spec.ref ?? { module: '', exportName: spec.label }, globalName: name, requirements: options.requirements, ack, troupeLeader };
     if (target === k.id) this.spawn(request, cls);
     else if (!k.host.sendFrame(target, [FrameKind.Create, request])) this.reportFailed(request, new Error(`kernel ${target} is gone`));
     return address;
@@ -100,6 +108,7 @@ export class Lifecycle {
     const k = this.kernel;
     const cell = new Cell(k, request.address, request.parent, CellKind.Actor);
     cell.globalName = request.globalName;
+    if (request.troupeLeader !== undefined) cell.troupeLeader = request.troupeLeader;
     k.cells.set(request.address.id, cell);
     request.address[localSlot] = cell;
     if (cls !== undefined) {
@@ -124,7 +133,10 @@ export class Lifecycle {
       return;
     }
     try {
-      cell.instance = withConstructing(cell, () => new cls());
+      cell.instance =
+        cls.troupe !== undefined && request.troupeLeader === undefined
+          ? new TroupeLeader(this.troupeKernel, cell, { cls, ref: request.spec.module ? request.spec : undefined, label: cls.name }, cls.troupe)
+          : withConstructing(cell, () => new cls());
     } catch (error) {
       this.fail(cell, request, error);
       return;

@@ -27,6 +27,8 @@ export interface CreateRequest {
   requirements?: Capabilities;
   /** Endpoint told with `Created` once the actor can receive (or failed). */
   ack?: ActorAddress;
+  /** Set when the actor is a member of the troupe led by this address. */
+  troupeLeader?: ActorAddress;
 }
 
 export type Frame =
