@@ -1,5 +1,6 @@
-// Actor to actor across worker threads (base 'workers', each actor on its own
-// dedicated thread): one-way flow, ping-pong, and creating actors on the pool.
+// Actor to actor across worker threads (base 'workers' with two pool threads;
+// placement puts the two actors of a pair on different threads): one-way flow,
+// ping-pong, and creating actors on the pool.
 
 import { actorClass, createActor, flow, withSystem } from '../helpers/thespis.js';
 import { now, rate } from '../lib/measure.js';
@@ -7,7 +8,7 @@ import { now, rate } from '../lib/measure.js';
 const ONEWAY = 'thread.oneway.msgs_per_s';
 const PINGPONG = 'thread.pingpong.p50_us';
 const CREATE = 'actors.create_per_s.worker';
-const DEDICATED = { dedicated: true };
+const POOL = { base: 'workers', workers: 2 };
 
 export default {
   figures: [ONEWAY, PINGPONG, CREATE],
@@ -23,9 +24,9 @@ export default {
     await ctx.part([ONEWAY], async () => {
       const Sender = await actorClass(ctx, 'sender', 'Sender');
       const Counter = await actorClass(ctx, 'counter', 'Counter');
-      await withSystem(ctx, { base: 'workers' }, async (system) => {
-        const sender = await createActor(ctx, system, Sender, DEDICATED);
-        const counter = await createActor(ctx, system, Counter, DEDICATED);
+      await withSystem(ctx, POOL, async (system) => {
+        const sender = await createActor(ctx, system, Sender);
+        const counter = await createActor(ctx, system, Counter);
         const n = ctx.pick(1_000_000, 100_000);
         await flow(system, sender, counter, n / 10, 60_000);
         ctx.report(ONEWAY, rate(n, await flow(system, sender, counter, n, 120_000)), 'msgs/s');
@@ -35,9 +36,9 @@ export default {
     await ctx.part([PINGPONG], async () => {
       const Pinger = await actorClass(ctx, 'pinger', 'Pinger');
       const Echo = await actorClass(ctx, 'echo', 'Echo');
-      await withSystem(ctx, { base: 'workers' }, async (system) => {
-        const pinger = await createActor(ctx, system, Pinger, DEDICATED);
-        const echo = await createActor(ctx, system, Echo, DEDICATED);
+      await withSystem(ctx, POOL, async (system) => {
+        const pinger = await createActor(ctx, system, Pinger);
+        const echo = await createActor(ctx, system, Echo);
         await system.ask(pinger, { rounds: 500, target: echo }, 60_000);
         const { p50_us } = await system.ask(pinger, { rounds: ctx.pick(20_000, 2_000), target: echo }, 120_000);
         ctx.report(PINGPONG, p50_us, 'us');

@@ -130,6 +130,11 @@ export class Kernel {
   }
 
   private deliverLocal(to: ActorAddress, body: unknown, from: ActorAddress | null, frame: Frame | null): void {
+    const cached = to[localSlot] as Cell | undefined;
+    if (cached !== undefined && cached.owner === this && cached.state === CellState.Ready) {
+      this.dispatcher.enqueue(cached, body, from);
+      return;
+    }
     const cell = this.cells.get(to.id);
     if (cell !== undefined) {
       to[localSlot] = cell;

@@ -44,6 +44,7 @@ export class Lifecycle {
    */
   create(parent: Cell | null, spec: ResolvedSpec, options: CreateOptions, ack?: ActorAddress, troupeLeader?: ActorAddress): ActorAddress {
     const k = this.kernel;
+    checkOptions(options);
     const cls = spec.cls;
     const requirements = requirementsOf(cls, options.requirements);
     const compatible = cls === undefined || satisfies(k.capabilities, requirements, cls.capabilityCheck);
@@ -326,5 +327,16 @@ export class Lifecycle {
       default:
         return; // host-level ops (spawnKernel) are handled by the host
     }
+  }
+}
+
+function checkOptions(options: CreateOptions): void {
+  const host = options.host;
+  if (host !== undefined && host !== 'inline' && host !== 'worker' && host !== 'process') {
+    throw new InvalidActorSpecError(`createActor: host must be 'inline', 'worker' or 'process', got ${String(host)}`);
+  }
+  // Process actors land with the processes base; until then say so rather than run them elsewhere.
+  if (host === 'process' || options.startup !== undefined) {
+    throw new InvalidActorSpecError("createActor: process actors (host: 'process', startup) are not available in this release");
   }
 }

@@ -55,6 +55,12 @@ export interface CodecOptions {
    * Decoding needs no option: any Codec decodes both kinds of frame.
    */
   sequential?: boolean;
+  /**
+   * Both ends are threads of this process, running our own encoder: skip the
+   * pre-scan for hostile input (a cost of ~15% per frame). Never for bytes
+   * from a socket or a child process.
+   */
+  trusted?: boolean;
 }
 
 type CborEncode = (value: unknown) => void;
@@ -207,11 +213,13 @@ export class Codec {
   // Separate from the encoder: in sequential mode each holds its own side's
   // record table, and sharing one would let the peer's definitions overwrite ours.
   readonly #decoder: Decoder;
+  readonly #trusted: boolean;
 
   constructor(limits: Partial<CodecLimits> = {}, options: CodecOptions = {}) {
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...limits });
     checkLimits(this.limits);
     this.sequential = options.sequential ?? false;
+    this.#trusted = options.trusted ?? false;
     this.#encoder = encoderFor(this.sequential);
     this.#decoder = new Decoder({ mapsAsObjects: true, structures: [], copyBuffers: true });
   }
@@ -238,7 +246,7 @@ export class Codec {
     // sender instead of closing the link. Only depth can be wrong (this encoder
     // emits no tag the scan rejects), and a frame no longer than maxDepth bytes
     // cannot nest deeper than maxDepth, so small frames skip the scan.
-    if (bytes.length > this.limits.maxDepth) {
+    if (bytes.length > this.limits.maxDepth && !this.#trusted) {
       try {
         scanCbor(bytes, this.limits.maxDepth);
       } catch (error) {
@@ -255,7 +263,7 @@ export class Codec {
     if (bytes.length > this.limits.maxFrameBytes) {
       throw new CodecError(`frame too large: ${bytes.length} bytes, over maxFrameBytes ${this.limits.maxFrameBytes}`);
     }
-    scanCbor(bytes, this.limits.maxDepth);
+    if (!this.#trusted) scanCbor(bytes, this.limits.maxDepth);
     // Untagged byte strings decode as slices of the input's class; a plain view
     // makes Buffer senders and receivers alike see Uint8Array.
     const input = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
