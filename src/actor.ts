@@ -14,6 +14,8 @@ import { resolveSpec, type ActorSpec, type TroupeOptions } from './core/spec.js'
 import { InvalidActorAddressError, ThespisError } from './errors.js';
 
 const CELL = Symbol('thespis.actor.cell');
+/** Loggers made on first use; kept outside the instance so idle actors stay small. */
+const loggers = new WeakMap<object, Logger>();
 
 export type { CreateOptions, ActorSpec, TroupeOptions, Logger, Capabilities, CapabilityCheck };
 
@@ -30,7 +32,6 @@ export abstract class Actor {
   static idleTimeoutMs?: number;
 
   private readonly [CELL]: Cell;
-  private logger: Logger | undefined;
 
   constructor() {
     const cell = takeConstructing() as Cell | undefined;
@@ -54,8 +55,13 @@ export abstract class Actor {
 
   /** A logger whose records reach the system's log wherever the actor runs. */
   get log(): Logger {
-    const kernel = this.kernel;
-    return (this.logger ??= makeLogger(this.myAddress.id, (record) => kernel.host.log(record)));
+    let logger = loggers.get(this);
+    if (logger === undefined) {
+      const kernel = this.kernel;
+      logger = makeLogger(this.myAddress.id, (record) => kernel.host.log(record));
+      loggers.set(this, logger);
+    }
+    return logger;
   }
 
   /** Asynchronous, never blocks. */

@@ -30,6 +30,20 @@ export interface CellOwner {
 
 export type TimerHandle = ReturnType<typeof setTimeout>;
 
+/** Fields most actors never use, kept apart so an idle actor stays small. */
+class CellExtras {
+  watchers: Map<string, ActorAddress> | null = null;
+  timers: Set<TimerHandle> | null = null;
+  globalName: string | undefined = undefined;
+  requirements: Capabilities | undefined = undefined;
+  capabilityCheck: CapabilityCheck | undefined = undefined;
+  idleTimeoutMs = 0;
+  idleTimer: TimerHandle | undefined = undefined;
+  lastActive = 0;
+  onDead: Array<() => void> | null = null;
+  troupeLeader: ActorAddress | null = null;
+}
+
 export class Cell {
   state: CellState = CellState.Creating;
   instance: ActorBehavior | null = null;
@@ -39,18 +53,7 @@ export class Cell {
   /** An async receiveMessage is in flight. */
   busy = false;
   children: Map<string, ActorAddress> | null = null;
-  watchers: Map<string, ActorAddress> | null = null;
-  timers: Set<TimerHandle> | null = null;
-  globalName: string | undefined = undefined;
-  requirements: Capabilities | undefined = undefined;
-  capabilityCheck: CapabilityCheck | undefined = undefined;
-  idleTimeoutMs = 0;
-  idleTimer: TimerHandle | undefined = undefined;
-  lastActive = 0;
-  /** Set on troupe members: told TroupeIdle after each message. */
-  troupeLeader: ActorAddress | null = null;
-  /** Called once when the cell is dead (used by waiters such as updateCapability). */
-  onDead: Array<() => void> | null = null;
+  private rare: CellExtras | null = null;
 
   constructor(
     readonly owner: CellOwner,
@@ -58,6 +61,76 @@ export class Cell {
     readonly parent: ActorAddress | null,
     readonly kind: CellKind,
   ) {}
+
+  get watchers(): Map<string, ActorAddress> | null {
+    return this.rare === null ? null : this.rare.watchers;
+  }
+  set watchers(value: Map<string, ActorAddress> | null) {
+    (this.rare ??= new CellExtras()).watchers = value;
+  }
+
+  get timers(): Set<TimerHandle> | null {
+    return this.rare === null ? null : this.rare.timers;
+  }
+  set timers(value: Set<TimerHandle> | null) {
+    (this.rare ??= new CellExtras()).timers = value;
+  }
+
+  get globalName(): string | undefined {
+    return this.rare === null ? undefined : this.rare.globalName;
+  }
+  set globalName(value: string | undefined) {
+    (this.rare ??= new CellExtras()).globalName = value;
+  }
+
+  get requirements(): Capabilities | undefined {
+    return this.rare === null ? undefined : this.rare.requirements;
+  }
+  set requirements(value: Capabilities | undefined) {
+    (this.rare ??= new CellExtras()).requirements = value;
+  }
+
+  get capabilityCheck(): CapabilityCheck | undefined {
+    return this.rare === null ? undefined : this.rare.capabilityCheck;
+  }
+  set capabilityCheck(value: CapabilityCheck | undefined) {
+    (this.rare ??= new CellExtras()).capabilityCheck = value;
+  }
+
+  get idleTimeoutMs(): number {
+    return this.rare === null ? 0 : this.rare.idleTimeoutMs;
+  }
+  set idleTimeoutMs(value: number) {
+    (this.rare ??= new CellExtras()).idleTimeoutMs = value;
+  }
+
+  get idleTimer(): TimerHandle | undefined {
+    return this.rare === null ? undefined : this.rare.idleTimer;
+  }
+  set idleTimer(value: TimerHandle | undefined) {
+    (this.rare ??= new CellExtras()).idleTimer = value;
+  }
+
+  get lastActive(): number {
+    return this.rare === null ? 0 : this.rare.lastActive;
+  }
+  set lastActive(value: number) {
+    (this.rare ??= new CellExtras()).lastActive = value;
+  }
+
+  get onDead(): Array<() => void> | null {
+    return this.rare === null ? null : this.rare.onDead;
+  }
+  set onDead(value: Array<() => void> | null) {
+    (this.rare ??= new CellExtras()).onDead = value;
+  }
+
+  get troupeLeader(): ActorAddress | null {
+    return this.rare === null ? null : this.rare.troupeLeader;
+  }
+  set troupeLeader(value: ActorAddress | null) {
+    (this.rare ??= new CellExtras()).troupeLeader = value;
+  }
 
   get alive(): boolean {
     return this.state !== CellState.Dead;
@@ -72,6 +145,7 @@ export class Cell {
   }
 
   addTimer(handle: TimerHandle): void {
-    (this.timers ??= new Set()).add(handle);
+    const extras = (this.rare ??= new CellExtras());
+    (extras.timers ??= new Set()).add(handle);
   }
 }

@@ -36,8 +36,8 @@ export interface KernelHost {
   sendFrame(kernelId: string, frame: Frame): boolean;
   /** The kernel a new actor goes to (this kernel's id for local). Synchronous. */
   place(request: PlacementRequest): string;
-  /** Import an actor class by reference. */
-  loadClass(ref: SpecRef): Promise<ActorClass>;
+  /** Import an actor class by reference (synchronously when it is already loaded). */
+  loadClass(ref: SpecRef): ActorClass | Promise<ActorClass>;
   /** Run `fn` after letting the event loop breathe (I/O, timers). */
   yieldThen(fn: () => void): void;
   /** A runtime log record (the kernel's own warnings). */

@@ -108,7 +108,7 @@ export class Lifecycle {
   private spawn(request: CreateRequest, cls: ActorClass | undefined): void {
     const k = this.kernel;
     const cell = new Cell(k, request.address, request.parent, CellKind.Actor);
-    cell.globalName = request.globalName;
+    if (request.globalName !== undefined) cell.globalName = request.globalName;
     if (request.troupeLeader !== undefined) cell.troupeLeader = request.troupeLeader;
     k.cells.set(request.address.id, cell);
     request.address[localSlot] = cell;
@@ -120,10 +120,21 @@ export class Lifecycle {
       this.fail(cell, request, new InvalidActorSpecError(`${request.spec.exportName} has no static module, so another thread or process cannot load it: add \`static module = import.meta.url\` to the class`));
       return;
     }
-    k.host.loadClass(request.spec).then(
-      (loaded) => this.construct(cell, loaded, request),
-      (error: unknown) => this.fail(cell, request, error),
-    );
+    let loading: ActorClass | Promise<ActorClass>;
+    try {
+      loading = k.host.loadClass(request.spec);
+    } catch (error) {
+      this.fail(cell, request, error);
+      return;
+    }
+    if (loading instanceof Promise) {
+      loading.then(
+        (loaded) => this.construct(cell, loaded, request),
+        (error: unknown) => this.fail(cell, request, error),
+      );
+    } else {
+      this.construct(cell, loading, request);
+    }
   }
 
   private construct(cell: Cell, cls: ActorClass, request: CreateRequest): void {

@@ -4,11 +4,15 @@
  * to the actor's working size (an envelope object per message costs more than
  * the whole inline send otherwise).
  */
+const EMPTY: unknown[] = [];
+
 export class Mailbox<M, S> {
-  private slots: unknown[] = new Array(16);
+  // Starts empty: most actors sit idle most of the time, and a million idle
+  // actors should not each hold a ring they are not using.
+  private slots: unknown[] = EMPTY;
   private head = 0; // index of the first pair's message slot
   private count = 0;
-  private mask = 15;
+  private mask = 0;
 
   get length(): number {
     return this.count;
@@ -49,7 +53,7 @@ export class Mailbox<M, S> {
   }
 
   private grow(): void {
-    const next = new Array<unknown>(this.slots.length * 2);
+    const next = new Array<unknown>(Math.max(8, this.slots.length * 2));
     for (let i = 0; i < this.count * 2; i++) next[i] = this.slots[(this.head + i) & this.mask];
     this.slots = next;
     this.head = 0;

@@ -7,7 +7,16 @@ import { pathToFileURL } from 'node:url';
 import { isActorClass, type ActorClass, type SpecRef } from '../core/spec.js';
 import { InvalidActorSpecError } from '../errors.js';
 
-export async function loadActorClass(ref: SpecRef): Promise<ActorClass> {
+/** Classes already loaded in this thread, by "<module>#<export>": later creates construct synchronously. */
+const loaded = new Map<string, ActorClass>();
+
+/** The class at once when this thread has loaded it before, else a promise of it. */
+export function loadActorClass(ref: SpecRef): ActorClass | Promise<ActorClass> {
+  const key = `${ref.module}#${ref.exportName}`;
+  return loaded.get(key) ?? importActorClass(ref).then((cls) => (loaded.set(key, cls), cls));
+}
+
+async function importActorClass(ref: SpecRef): Promise<ActorClass> {
   const url = toImportable(ref.module);
   let mod: Record<string, unknown>;
   try {

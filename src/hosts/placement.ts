@@ -3,9 +3,12 @@
  * actor count in a shared Int32Array (one slot per pool thread), so any thread
  * can place synchronously — createActor must return an address at once.
  *
- * Policy: the creator's own thread when it is not much busier than the least
- * loaded one (children talk to their parents: same-thread messages are not
- * copied), otherwise the least loaded thread. The counts are read without
+ * Policy (as Orleans' prefer-local and Erlang's local spawn): the creator's
+ * own thread while it is not busy — children talk to their parents, and
+ * same-thread messages are not copied. Busy means its run queue is backed up
+ * (`ownBacklog` cells waiting), or it holds far more actors than the least
+ * loaded thread (an idle actor costs little, so the cap is loose). Otherwise,
+ * and for the system's own creates, the least loaded thread. The counts are read without
  * locks; two threads placing at the same moment may both pick the same
  * thread, which the next placements even out. The placer counts the actor on
  * its target at once (the target only uncounts it when it dies), so a burst
@@ -18,9 +21,12 @@ export interface PoolView {
   readonly slots: string[];
 }
 
-const LOCALITY_SLACK = 16;
+const BUSY_BACKLOG = 64;
+const IMBALANCE_FACTOR = 4;
+const IMBALANCE_SLACK = 1024;
 
-export function choosePoolKernel(pool: PoolView, ownSlot: number): string | undefined {
+/** `ownSlot` -1: no preference (the main thread, or a troupe spreading its members). */
+export function choosePoolKernel(pool: PoolView, ownSlot: number, ownBacklog = 0): string | undefined {
   let best = -1;
   for (let i = 0; i < pool.slots.length; i++) {
     if (pool.slots[i] === '') continue;
@@ -28,9 +34,9 @@ export function choosePoolKernel(pool: PoolView, ownSlot: number): string | unde
   }
   if (best < 0) return undefined;
   let chosen = best;
-  if (ownSlot >= 0 && pool.slots[ownSlot] !== '') {
+  if (ownSlot >= 0 && pool.slots[ownSlot] !== '' && ownBacklog < BUSY_BACKLOG) {
     const least = Atomics.load(pool.loads, best);
-    if (Atomics.load(pool.loads, ownSlot) <= least + Math.max(LOCALITY_SLACK, least >> 2)) chosen = ownSlot;
+    if (Atomics.load(pool.loads, ownSlot) <= least * IMBALANCE_FACTOR + IMBALANCE_SLACK) chosen = ownSlot;
   }
   Atomics.add(pool.loads, chosen, 1);
   return pool.slots[chosen];

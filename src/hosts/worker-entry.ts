@@ -35,7 +35,7 @@ class WorkerHost implements KernelHost {
       countOn(pool, boot.slot);
       return boot.kernelId;
     }
-    return choosePoolKernel(pool, request.spread ? -1 : boot.slot) ?? boot.kernelId;
+    return choosePoolKernel(pool, request.spread ? -1 : boot.slot, kernel.dispatcher.queuedCells) ?? boot.kernelId;
   }
 
   loadClass(ref: SpecRef) {
