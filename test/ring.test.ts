@@ -266,7 +266,10 @@ describe('ring across worker threads', () => {
     // cpuUsage is process-wide; this thread only awaits the report meanwhile.
     const { count, cpuUs, elu } = await within(10_000, 'the idle report', report);
     expect(count).toBe(n);
-    expect(cpuUs).toBeLessThan(10_000);
+    // Process-wide, so vitest's own work and GC in the window count too: the
+    // bound separates a spinning reader (~300 ms of CPU in the 300 ms window)
+    // from that background. The per-thread check is the ELU below.
+    expect(cpuUs).toBeLessThan(60_000);
     expect(elu).toBeLessThan(0.05);
     writer.end();
     expect(await within(5_000, 'the worker to exit', exited(worker))).toBe(0);
