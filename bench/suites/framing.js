@@ -52,7 +52,11 @@ export default {
       measure(NATIVE, addon);
     });
     await ctx.part([JS], async () => {
-      const twin = await ctx.need('dist/transport/framing.js', async () => framingOf(await import(JS_TWIN), 'framing.js'));
+      // The TypeScript framer and batch encoder, under the names the addon uses.
+      const twin = await ctx.need('dist/transport/framing.js', async () => {
+        const mod = await import(JS_TWIN);
+        return framingOf({ Framer: mod.TsFramer, encodeFrames: mod.encodeFramesTs }, 'framing.js');
+      });
       measure(JS, twin);
     });
   },

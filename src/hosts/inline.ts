@@ -2,15 +2,17 @@
 import { Kernel, type KernelHost, type NameRegistry } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import type { Frame } from '../core/protocol.js';
-import type { SpecRef } from '../core/spec.js';
 import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
-import { loadActorClass } from './load-class.js';
+import { HostBasics } from './host-basics.js';
 
-class InlineHost implements KernelHost {
+class InlineHost extends HostBasics implements KernelHost {
   constructor(
     readonly names: NameRegistry,
     private readonly logSink: (record: LogRecord) => void,
-  ) {}
+    private readonly kernelId: string,
+  ) {
+    super();
+  }
 
   sendFrame(_kernelId: string, _frame: Frame): boolean {
     return false; // there is no other kernel
@@ -20,19 +22,9 @@ class InlineHost implements KernelHost {
     return this.kernelId;
   }
 
-  loadClass(ref: SpecRef) {
-    return loadActorClass(ref);
-  }
-
-  yieldThen(fn: () => void): void {
-    setImmediate(fn);
-  }
-
   log(record: LogRecord): void {
     this.logSink(record);
   }
-
-  kernelId = '';
 }
 
 export class InlineBase implements SystemBase {
@@ -40,8 +32,7 @@ export class InlineBase implements SystemBase {
   readonly kernel: Kernel;
 
   constructor(options: BaseOptions) {
-    const host = new InlineHost(options.names, options.log);
-    host.kernelId = options.mainKernelId;
+    const host = new InlineHost(options.names, options.log, options.mainKernelId);
     this.kernel = new Kernel(options.mainKernelId, host, options.adminAddress, options.capabilities);
   }
 

@@ -8,9 +8,8 @@ import { ActorAddress } from '../address.js';
 import { Kernel, type KernelHost } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
-import type { SpecRef } from '../core/spec.js';
 import { ThreadLink } from '../transport/thread-link.js';
-import { loadActorClass } from './load-class.js';
+import { HostBasics } from './host-basics.js';
 import { choosePoolKernel, countOn, type PoolView } from './placement.js';
 import { Router } from './router.js';
 import type { MainToWorker, PeerInfo, WorkerBoot } from './worker-protocol.js';
@@ -20,7 +19,7 @@ const router = new Router();
 const pool: PoolView = { loads: new Int32Array(boot.loads), slots: [...boot.slots] };
 let dedicatedSeq = 0;
 
-class WorkerHost implements KernelHost {
+class WorkerHost extends HostBasics implements KernelHost {
   sendFrame(kernelId: string, frame: Frame): boolean {
     return router.send(kernelId, frame);
   }
@@ -36,14 +35,6 @@ class WorkerHost implements KernelHost {
       return boot.kernelId;
     }
     return choosePoolKernel(pool, request.spread ? -1 : boot.slot, kernel.dispatcher.queuedCells) ?? boot.kernelId;
-  }
-
-  loadClass(ref: SpecRef) {
-    return loadActorClass(ref);
-  }
-
-  yieldThen(fn: () => void): void {
-    setImmediate(fn);
   }
 
   log(record: LogRecord): void {

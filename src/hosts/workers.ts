@@ -11,10 +11,9 @@ import { Worker } from 'node:worker_threads';
 import { Kernel, type KernelHost, type NameRegistry, type PlacementRequest } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import type { ControlOp, Frame } from '../core/protocol.js';
-import type { SpecRef } from '../core/spec.js';
 import { createRingPair, ThreadLink } from '../transport/thread-link.js';
 import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
-import { loadActorClass } from './load-class.js';
+import { HostBasics } from './host-basics.js';
 import { choosePoolKernel, type PoolView } from './placement.js';
 import { Router } from './router.js';
 import type { MainToWorker, PeerInfo, WorkerBoot, WorkerToMain } from './worker-protocol.js';
@@ -181,12 +180,14 @@ export class WorkersBase implements SystemBase {
   }
 }
 
-class MainHost implements KernelHost {
+class MainHost extends HostBasics implements KernelHost {
   constructor(
     private readonly base: WorkersBase,
     readonly names: NameRegistry,
     private readonly logSink: (record: LogRecord) => void,
-  ) {}
+  ) {
+    super();
+  }
 
   sendFrame(kernelId: string, frame: Frame): boolean {
     return this.base.send(kernelId, frame);
@@ -196,14 +197,6 @@ class MainHost implements KernelHost {
     if (request.options.dedicated) return this.base.spawnDedicated();
     if (request.options.host === 'inline') return this.base.kernel.id;
     return this.base.placeInPool();
-  }
-
-  loadClass(ref: SpecRef) {
-    return loadActorClass(ref);
-  }
-
-  yieldThen(fn: () => void): void {
-    setImmediate(fn);
   }
 
   log(record: LogRecord): void {
