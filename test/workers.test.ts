@@ -1,9 +1,13 @@
 // The workers base beyond the conformance suite: placement, dedicated threads,
 // and threads that die.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorAddress, ActorSystem, DeadActorError, InvalidActorSpecError, Actor } from '../dist/index.js';
-import { CrashSupervisor, Crasher, ThreadProbe } from './fixtures/worker-actors.js';
+import { Blocker, CrashSupervisor, Crasher, ThreadProbe } from './fixtures/worker-actors.js';
+import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { eventually } from './conformance/bases.js';
 
 let system: ActorSystem | undefined;
@@ -76,6 +80,26 @@ describe('workers base', () => {
     expect(threads.has(deadThread)).toBe(false);
     expect(threads.size).toBe(2);
     expect(logs.some((line) => line.includes('uncaught, outside any handler'))).toBe(true);
+  });
+
+  it('turns messages still on their way to a thread that died into dead letters, in order', async () => {
+    const sys = await start(2);
+    const collector = await sys.createActor(DeadLetterCollector);
+    expect(await sys.ask(collector, 'start', 2000)).toBe('started');
+    const blocker = await sys.createActor(Blocker, { dedicated: true });
+    const dir = mkdtempSync(join(tmpdir(), 'thespis-'));
+    const marker = join(dir, 'blocked');
+    sys.tell(blocker, { blockThenExit: marker });
+    await eventually(() => (existsSync(marker) ? true : undefined), 10_000);
+    for (let i = 0; i < 50; i++) sys.tell(blocker, { lost: i });
+    const lost = await eventually(async () => {
+      const seen = (await sys.ask(collector, 'get', 2000)) as Array<{ to: string; msg: { lost?: number } }>;
+      const mine = seen.filter((e) => e.to === blocker.id && typeof e.msg?.lost === 'number');
+      return mine.length >= 50 ? mine : undefined;
+    }, 15_000);
+    expect(lost.map((e) => e.msg.lost)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(logs.some((line) => line.includes('exited (code 4)'))).toBe(true);
+    rmSync(dir, { recursive: true });
   });
 
   it('refuses a class with no static module, saying how to fix it', async () => {

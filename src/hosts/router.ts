@@ -27,14 +27,15 @@ export class Router {
     this.fallback = link;
   }
 
-  /** Forget a kernel; returns the frames that were held for it. */
-  remove(kernelId: string): Array<[string, Frame]> {
+  /** Forget a dead kernel; returns the frames it never handled (sent and unhandled, or held for it). */
+  remove(kernelId: string): Frame[] {
     const link = this.links.get(kernelId);
     this.links.delete(kernelId);
+    const lost = link?.salvage?.() ?? [];
     link?.close();
-    const held = this.starting.get(kernelId) ?? [];
+    for (const [, frame] of this.starting.get(kernelId) ?? []) lost.push(frame);
     this.starting.delete(kernelId);
-    return held;
+    return lost;
   }
 
   send(kernelId: string, frame: Frame): boolean {

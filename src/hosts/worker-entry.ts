@@ -71,7 +71,7 @@ parentPort!.on('message', (message: MainToWorker) => {
       return;
     case 'down':
       if (message.slot >= 0 && pool.slots[message.slot] === message.kernelId) pool.slots[message.slot] = '';
-      for (const [, frame] of router.remove(message.kernelId)) kernel.undeliverable(frame);
+      for (const frame of router.remove(message.kernelId)) kernel.undeliverable(frame);
       kernel.kernelDown(message.kernelId);
       return;
     case 'stop':

@@ -151,7 +151,7 @@ export class WorkersBase implements SystemBase {
     this.threads.delete(thread.kernelId);
     if (this.stopping) return;
     this.options.log({ level: 'warn', message: `thread ${thread.kernelId} exited (code ${code}); reporting its actors as exited`, source: this.kernel.id, time: Date.now() });
-    for (const [, frame] of this.router.remove(thread.kernelId)) this.kernel.undeliverable(frame);
+    for (const frame of this.router.remove(thread.kernelId)) this.kernel.undeliverable(frame);
     if (thread.slot >= 0) {
       Atomics.store(this.pool.loads, thread.slot, 0);
       this.pool.slots[thread.slot] = '';

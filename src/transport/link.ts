@@ -9,6 +9,8 @@ import type { Frame } from '../core/protocol.js';
 export interface Link {
   send(destination: string, frame: Frame): void;
   close(): void;
+  /** After the peer died: the frames it never handled, in order (for dead letters). */
+  salvage?(): Frame[];
 }
 
 export type FrameHandler = (destination: string, frame: Frame) => void;

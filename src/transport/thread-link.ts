@@ -8,9 +8,16 @@
  * `[dest, frame, dest, frame, ...]` (at most BATCH_FRAMES): per-record costs —
  * the encoder call, the ring header, the reader's decode — are paid once per
  * batch instead of once per message, which is where cross-thread speed is.
+ *
+ * Nothing is lost silently when the peer thread dies: each direction has an
+ * acknowledgement counter the receiver bumps after handling a batch, and the
+ * sender keeps the original frames of every batch not yet acknowledged (one
+ * reference per batch, trimmed at each flush). `salvage()` returns them, so
+ * the kernel can turn them into dead letters, failed creates and down watches.
  */
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { AddressDecoder, AddressEncoder } from './address-table.js';
+import { Fifo } from '../core/queue.js';
 import { Codec } from './codec.js';
 import type { FrameHandler, Link } from './link.js';
 import { createRing, RingReader, RingWriter } from './ring.js';
@@ -18,16 +25,25 @@ import { createRing, RingReader, RingWriter } from './ring.js';
 export const RING_BYTES = 1 << 20;
 const BATCH_FRAMES = 256;
 
-/** The two rings of a link, as seen from one end. */
+/** The two rings of a link, and their acknowledgement counters, as seen from one end. */
 export interface RingPair {
   out: SharedArrayBuffer;
   in: SharedArrayBuffer;
+  /** Batches the peer has handled from `out`. */
+  outAcks: SharedArrayBuffer;
+  /** Batches this end has handled from `in`. */
+  inAcks: SharedArrayBuffer;
 }
 
 export function createRingPair(): { a: RingPair; b: RingPair } {
   const ab = createRing(RING_BYTES);
   const ba = createRing(RING_BYTES);
-  return { a: { out: ab, in: ba }, b: { out: ba, in: ab } };
+  const abAcks = new SharedArrayBuffer(4);
+  const baAcks = new SharedArrayBuffer(4);
+  return {
+    a: { out: ab, in: ba, outAcks: abAcks, inAcks: baAcks },
+    b: { out: ba, in: ab, outAcks: baAcks, inAcks: abAcks },
+  };
 }
 
 export class ThreadLink implements Link {
@@ -38,6 +54,13 @@ export class ThreadLink implements Link {
   private readonly reader: RingReader;
   private closed = false;
   private batch: unknown[] = [];
+  /** The frames of `batch` as they were before address interning. */
+  private originals: Frame[] = [];
+  /** Original frames of sent batches the peer has not acknowledged, oldest first. */
+  private readonly unacked = new Fifo<Frame[]>();
+  private sentBatches = 0;
+  private readonly outAcks: Int32Array;
+  private readonly inAcks: Int32Array;
   private flushQueued = false;
   private readonly flushBound = (): void => this.flush();
 
@@ -48,6 +71,8 @@ export class ThreadLink implements Link {
   ) {
     this.writer = new RingWriter(rings.out);
     this.reader = new RingReader(rings.in, { maxSpinUs: 20 });
+    this.outAcks = new Int32Array(rings.outAcks);
+    this.inAcks = new Int32Array(rings.inAcks);
     this.reader.start((records) => {
       for (const record of records) {
         let decoded: unknown;
@@ -66,6 +91,7 @@ export class ThreadLink implements Link {
           }
           onFrame(batch[i] as string, frame);
         }
+        Atomics.add(this.inAcks, 0, 1);
       }
     });
   }
@@ -73,6 +99,7 @@ export class ThreadLink implements Link {
   send(destination: string, frame: Frame): void {
     if (this.closed) return;
     const batch = this.batch;
+    this.originals.push(frame);
     if (frame[0] === FrameKind.Message) {
       // Addresses of message frames travel as link-local numbers (address-table.ts).
       const refs = this.sentAddresses;
@@ -101,7 +128,29 @@ export class ThreadLink implements Link {
     if (this.batch.length === 0 || this.closed) return;
     const batch = this.batch;
     this.batch = [];
+    this.unacked.push(this.originals);
+    this.originals = [];
+    this.sentBatches++;
     this.writer.writeOrQueue(this.codec.encode(batch));
+    // Forget what the peer has handled (the counter wraps at 2^32 like sentBatches | 0).
+    const acked = Atomics.load(this.outAcks, 0);
+    while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unacked.shift();
+  }
+
+  /**
+   * After the peer died: every frame it never handled (sent but unacknowledged,
+   * or not flushed yet), in order. Call before close().
+   */
+  salvage(): Frame[] {
+    const acked = Atomics.load(this.outAcks, 0);
+    while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unacked.shift();
+    const frames: Frame[] = [];
+    let batch: Frame[] | undefined;
+    while ((batch = this.unacked.shift()) !== undefined) frames.push(...batch);
+    frames.push(...this.originals);
+    this.originals = [];
+    this.batch = [];
+    return frames;
   }
 
   close(): void {
