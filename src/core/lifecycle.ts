@@ -48,10 +48,18 @@ export class Lifecycle {
     const cls = spec.cls;
     const requirements = requirementsOf(cls, options.requirements);
     const compatible = cls === undefined || satisfies(k.capabilities, requirements, cls.capabilityCheck);
-    if (!compatible && parent === null) {
-      throw new NoCompatibleSystemError(
-        `no system can host ${spec.label}: requirements ${JSON.stringify(requirements)} are not met by capabilities ${JSON.stringify(k.capabilities)}`,
-      );
+    if (!compatible) {
+      if (parent === null) {
+        throw new NoCompatibleSystemError(
+          `no system can host ${spec.label}: requirements ${JSON.stringify(requirements)} are not met by capabilities ${JSON.stringify(k.capabilities)}`,
+        );
+      }
+      // An actor still gets an address at once; the failure reaches it as
+      // ChildActorExited. Nothing is placed (no slot counted, no thread started).
+      const address = new ActorAddress(k.id, k.nextId());
+      parent.addChild(address);
+      queueMicrotask(() => k.send(address, parent.address, new ChildActorExited(address)));
+      return address;
     }
     const name = options.globalName;
     let address: ActorAddress;
@@ -79,17 +87,12 @@ export class Lifecycle {
       target = k.host.place({ spec, options, parent });
       address = named;
       parentAddress = k.adminAddress;
-      if (compatible) names.register(name, named, target);
+      names.register(name, named, target);
     } else {
       target = k.host.place({ spec, options, parent, spread: troupeLeader !== undefined });
       address = new ActorAddress(target, k.nextId());
       parentAddress = parent !== null ? parent.address : k.adminAddress;
       parent?.addChild(address);
-    }
-    if (!compatible) {
-      // Report asynchronously, as the contract says: the address is still returned.
-      queueMicrotask(() => k.send(address, parentAddress, new ChildActorExited(address)));
-      return address;
     }
     const request: CreateRequest = { address, parent: parentAddress, spec: spec.ref ?? { module: '', exportName: spec.label }, globalName: name, requirements: options.requirements, ack, troupeLeader };
     if (target === k.id) this.spawn(request, cls);

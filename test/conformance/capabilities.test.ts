@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorAddress, ActorSystem, DeadActorError, NoCompatibleSystemError } from '../../dist/index.js';
-import { NeedsBigMemory, NeedsGpu } from '../fixtures/lifecycle-actors.js';
+import { NeedsBigMemory, NeedsGpu, Supervisor } from '../fixtures/lifecycle-actors.js';
 import { BASES, startSystem } from './bases.js';
 
 describe.each(BASES)('capabilities on %s', (base) => {
@@ -34,6 +34,16 @@ describe.each(BASES)('capabilities on %s', (base) => {
     await expect(system.ask(again, 'hi', 2000)).rejects.toBeInstanceOf(DeadActorError);
     const status = await system.status();
     expect(status.capabilities).toEqual({ region: 'eu', memoryGb: 8 });
+  });
+
+  it("reports a child its system cannot host to the creating actor as ChildActorExited", async () => {
+    ({ system } = await startSystem(base, { capabilities: { region: 'eu' } }));
+    const supervisor = await system.createActor(Supervisor);
+    const child = (await system.ask(supervisor, { child: 'NeedsGpu' }, 2000)) as ActorAddress;
+    expect(child).toBeInstanceOf(ActorAddress);
+    const report = (await system.listen(5000)) as { exited: ActorAddress; wasMyChild: boolean };
+    expect(report.wasMyChild).toBe(true);
+    await expect(system.ask(child, 'hi', 5000)).rejects.toBeInstanceOf(DeadActorError);
   });
 
   it('lets per-create requirements narrow placement', async () => {
