@@ -50,7 +50,7 @@ export abstract class Actor {
 
   /** The global name this actor was created under, if any. */
   get globalName(): string | undefined {
-    return this[CELL].globalName;
+    return this[CELL].extra?.globalName;
   }
 
   /** A logger whose records reach the system's log wherever the actor runs. */

@@ -31,7 +31,7 @@ export interface CellOwner {
 export type TimerHandle = ReturnType<typeof setTimeout>;
 
 /** Fields most actors never use, kept apart so an idle actor stays small. */
-class CellExtras {
+export class CellExtras {
   watchers: Map<string, ActorAddress> | null = null;
   timers: Set<TimerHandle> | null = null;
   globalName: string | undefined = undefined;
@@ -53,7 +53,8 @@ export class Cell {
   /** An async receiveMessage is in flight. */
   busy = false;
   children: Map<string, ActorAddress> | null = null;
-  private rare: CellExtras | null = null;
+  /** Rarely used state; null for most actors. Read `cell.extra?.x`, write `cell.extras().x`. */
+  extra: CellExtras | null = null;
 
   constructor(
     readonly owner: CellOwner,
@@ -61,76 +62,6 @@ export class Cell {
     readonly parent: ActorAddress | null,
     readonly kind: CellKind,
   ) {}
-
-  get watchers(): Map<string, ActorAddress> | null {
-    return this.rare === null ? null : this.rare.watchers;
-  }
-  set watchers(value: Map<string, ActorAddress> | null) {
-    (this.rare ??= new CellExtras()).watchers = value;
-  }
-
-  get timers(): Set<TimerHandle> | null {
-    return this.rare === null ? null : this.rare.timers;
-  }
-  set timers(value: Set<TimerHandle> | null) {
-    (this.rare ??= new CellExtras()).timers = value;
-  }
-
-  get globalName(): string | undefined {
-    return this.rare === null ? undefined : this.rare.globalName;
-  }
-  set globalName(value: string | undefined) {
-    (this.rare ??= new CellExtras()).globalName = value;
-  }
-
-  get requirements(): Capabilities | undefined {
-    return this.rare === null ? undefined : this.rare.requirements;
-  }
-  set requirements(value: Capabilities | undefined) {
-    (this.rare ??= new CellExtras()).requirements = value;
-  }
-
-  get capabilityCheck(): CapabilityCheck | undefined {
-    return this.rare === null ? undefined : this.rare.capabilityCheck;
-  }
-  set capabilityCheck(value: CapabilityCheck | undefined) {
-    (this.rare ??= new CellExtras()).capabilityCheck = value;
-  }
-
-  get idleTimeoutMs(): number {
-    return this.rare === null ? 0 : this.rare.idleTimeoutMs;
-  }
-  set idleTimeoutMs(value: number) {
-    (this.rare ??= new CellExtras()).idleTimeoutMs = value;
-  }
-
-  get idleTimer(): TimerHandle | undefined {
-    return this.rare === null ? undefined : this.rare.idleTimer;
-  }
-  set idleTimer(value: TimerHandle | undefined) {
-    (this.rare ??= new CellExtras()).idleTimer = value;
-  }
-
-  get lastActive(): number {
-    return this.rare === null ? 0 : this.rare.lastActive;
-  }
-  set lastActive(value: number) {
-    (this.rare ??= new CellExtras()).lastActive = value;
-  }
-
-  get onDead(): Array<() => void> | null {
-    return this.rare === null ? null : this.rare.onDead;
-  }
-  set onDead(value: Array<() => void> | null) {
-    (this.rare ??= new CellExtras()).onDead = value;
-  }
-
-  get troupeLeader(): ActorAddress | null {
-    return this.rare === null ? null : this.rare.troupeLeader;
-  }
-  set troupeLeader(value: ActorAddress | null) {
-    (this.rare ??= new CellExtras()).troupeLeader = value;
-  }
 
   get alive(): boolean {
     return this.state !== CellState.Dead;
@@ -144,8 +75,17 @@ export class Cell {
     return this.children?.delete(child.id) ?? false;
   }
 
+  extras(): CellExtras {
+    return (this.extra ??= new CellExtras());
+  }
+
   addTimer(handle: TimerHandle): void {
-    const extras = (this.rare ??= new CellExtras());
+    const extras = this.extras();
     (extras.timers ??= new Set()).add(handle);
+  }
+
+  /** Run `fn` once the cell is dead. */
+  whenDead(fn: () => void): void {
+    (this.extras().onDead ??= []).push(fn);
   }
 }

@@ -93,7 +93,7 @@ export class Dispatcher {
       mailbox.dropFirst();
       n++;
       this.invoke(cell, body, from, false);
-      if (cell.troupeLeader !== null) this.memberDone(cell);
+      if (cell.extra !== null && cell.extra.troupeLeader !== null) this.memberDone(cell);
     }
     return n;
   }
@@ -105,7 +105,7 @@ export class Dispatcher {
         return;
       }
       if (body instanceof ChildActorExited) cell.removeChild(body.childAddress);
-      if (cell.idleTimeoutMs > 0) this.kernel.lifecycle.touchIdle(cell);
+      if (cell.extra !== null && cell.extra.idleTimeoutMs > 0) this.kernel.lifecycle.touchIdle(cell);
     }
     let result: void | PromiseLike<void>;
     try {
@@ -121,7 +121,7 @@ export class Dispatcher {
         (error: unknown) => {
           cell.busy = false;
           this.failed(cell, body, from, error, retry);
-          if (cell.troupeLeader !== null) this.memberDone(cell);
+          if (cell.extra !== null && cell.extra.troupeLeader !== null) this.memberDone(cell);
           if (!cell.busy) this.resume(cell);
         },
       );
@@ -130,13 +130,13 @@ export class Dispatcher {
 
   private settled(cell: Cell): void {
     cell.busy = false;
-    if (cell.troupeLeader !== null) this.memberDone(cell);
+    if (cell.extra !== null && cell.extra.troupeLeader !== null) this.memberDone(cell);
     this.resume(cell);
   }
 
   /** A troupe member finished its message (sync, or its promise settled): its leader may give it another. */
   private memberDone(cell: Cell): void {
-    if (!cell.busy && cell.state === CellState.Ready) this.kernel.send(cell.address, cell.troupeLeader!, TROUPE_IDLE);
+    if (!cell.busy && cell.state === CellState.Ready) this.kernel.send(cell.address, cell.extra!.troupeLeader!, TROUPE_IDLE);
   }
 
   private failed(cell: Cell, body: unknown, from: ActorAddress | null, error: unknown, wasRetry: boolean): void {

@@ -120,7 +120,7 @@ export class Kernel {
         this.watch(frame[1], frame[2], frame);
         return;
       case FrameKind.Unwatch:
-        this.cellFor(frame[1])?.watchers?.delete(frame[2].id);
+        this.cellFor(frame[1])?.extra?.watchers?.delete(frame[2].id);
         return;
       case FrameKind.Control:
         this.host.onControl?.(frame[1]);
@@ -197,7 +197,7 @@ export class Kernel {
   watch(target: ActorAddress, watcher: ActorAddress, frame: Frame | null): void {
     const cell = this.cellFor(target);
     if (cell !== undefined) {
-      (cell.watchers ??= new Map()).set(watcher.id, watcher);
+      (cell.extras().watchers ??= new Map()).set(watcher.id, watcher);
       return;
     }
     if (target.kernel !== this.id && !target.id.startsWith(NAME_PREFIX)) {
@@ -223,7 +223,7 @@ export class Kernel {
       this.remoteWatches.delete(watcher.id);
       this.host.sendFrame(remote[2] ?? target.kernel, [FrameKind.Unwatch, target, watcher]);
     } else {
-      this.cellFor(target)?.watchers?.delete(watcher.id);
+      this.cellFor(target)?.extra?.watchers?.delete(watcher.id);
     }
   }
 

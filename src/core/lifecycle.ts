@@ -8,7 +8,7 @@ import { ActorAddress, localSlot } from '../address.js';
 import { InvalidActorSpecError, NoCompatibleSystemError } from '../errors.js';
 import { ActorExitRequest, ChildActorExited, WakeupMessage } from '../messages.js';
 import { satisfies, type Capabilities } from './capabilities.js';
-import { Cell, CellKind, CellState } from './cell.js';
+import { Cell, CellKind, CellState, type CellExtras } from './cell.js';
 import { withConstructing } from './construct.js';
 import type { Kernel } from './kernel.js';
 import { describeError } from './log.js';
@@ -111,8 +111,8 @@ export class Lifecycle {
   private spawn(request: CreateRequest, cls: ActorClass | undefined): void {
     const k = this.kernel;
     const cell = new Cell(k, request.address, request.parent, CellKind.Actor);
-    if (request.globalName !== undefined) cell.globalName = request.globalName;
-    if (request.troupeLeader !== undefined) cell.troupeLeader = request.troupeLeader;
+    if (request.globalName !== undefined) cell.extras().globalName = request.globalName;
+    if (request.troupeLeader !== undefined) cell.extras().troupeLeader = request.troupeLeader;
     k.cells.set(request.address.id, cell);
     request.address[localSlot] = cell;
     if (cls !== undefined) {
@@ -157,13 +157,14 @@ export class Lifecycle {
       return;
     }
     if (Object.keys(requirements).length > 0 || cls.capabilityCheck) {
-      cell.requirements = requirements;
-      cell.capabilityCheck = cls.capabilityCheck;
+      const extras = cell.extras();
+      extras.requirements = requirements;
+      extras.capabilityCheck = cls.capabilityCheck;
     }
     cell.state = CellState.Ready;
     const idle = cls.idleTimeoutMs;
     if (typeof idle === 'number' && idle > 0) {
-      cell.idleTimeoutMs = idle;
+      cell.extras().idleTimeoutMs = idle;
       this.touchIdle(cell);
     }
     if (request.ack) this.kernel.send(null, request.ack, new Created(cell.address, undefined, undefined));
@@ -241,15 +242,16 @@ export class Lifecycle {
     cell.instance = null;
     this.clearTimers(cell);
     for (const [body, from] of cell.mailbox.takeAll()) k.deadLetter(cell.address, body, from);
-    if (cell.watchers !== null) {
-      for (const watcher of cell.watchers.values()) k.send(null, watcher, new TargetDown(cell.address));
-      cell.watchers = null;
+    const extra = cell.extra;
+    if (extra?.watchers) {
+      for (const watcher of extra.watchers.values()) k.send(null, watcher, new TargetDown(cell.address));
+      extra.watchers = null;
     }
-    if (cell.globalName !== undefined) k.admin({ op: 'nameReleased', name: cell.globalName, hostKernel: k.id });
+    if (extra?.globalName !== undefined) k.admin({ op: 'nameReleased', name: extra.globalName, hostKernel: k.id });
     k.host.uncounted?.();
     k.notifyParent(cell);
-    const waiters = cell.onDead;
-    cell.onDead = null;
+    const waiters = extra?.onDead;
+    if (extra) extra.onDead = null;
     if (waiters) for (const w of waiters) w();
   }
 
@@ -269,7 +271,7 @@ export class Lifecycle {
   wakeupAfter(cell: Cell, delayMs: number, payload: unknown): void {
     if (!cell.alive || cell.state === CellState.Stopping) return;
     const handle = setTimeout(() => {
-      cell.timers?.delete(handle);
+      cell.extra?.timers?.delete(handle);
       this.kernel.send(cell.address, cell.address, new WakeupMessage(delayMs, payload));
     }, delayMs);
     cell.addTimer(handle);
@@ -277,31 +279,34 @@ export class Lifecycle {
 
   /** Transient actors: remember activity; one timer per idle period, re-armed lazily. */
   touchIdle(cell: Cell): void {
-    cell.lastActive = Date.now();
-    if (cell.idleTimer === undefined) this.armIdle(cell, cell.idleTimeoutMs);
+    const extras = cell.extras();
+    extras.lastActive = Date.now();
+    if (extras.idleTimer === undefined) this.armIdle(cell, extras, extras.idleTimeoutMs);
   }
 
-  private armIdle(cell: Cell, delay: number): void {
-    cell.idleTimer = setTimeout(() => {
-      cell.idleTimer = undefined;
+  private armIdle(cell: Cell, extras: CellExtras, delay: number): void {
+    extras.idleTimer = setTimeout(() => {
+      extras.idleTimer = undefined;
       if (cell.state !== CellState.Ready) return;
-      const quiet = Date.now() - cell.lastActive;
-      if (quiet >= cell.idleTimeoutMs && cell.mailbox.length === 0 && !cell.busy) {
+      const quiet = Date.now() - extras.lastActive;
+      if (quiet >= extras.idleTimeoutMs && cell.mailbox.length === 0 && !cell.busy) {
         this.kernel.send(cell.address, cell.address, new ActorExitRequest());
       } else {
-        this.armIdle(cell, Math.max(1, cell.idleTimeoutMs - quiet));
+        this.armIdle(cell, extras, Math.max(1, extras.idleTimeoutMs - quiet));
       }
     }, delay);
   }
 
   private clearTimers(cell: Cell): void {
-    if (cell.timers !== null) {
-      for (const t of cell.timers) clearTimeout(t);
-      cell.timers = null;
+    const extra = cell.extra;
+    if (extra === null) return;
+    if (extra.timers !== null) {
+      for (const t of extra.timers) clearTimeout(t);
+      extra.timers = null;
     }
-    if (cell.idleTimer !== undefined) {
-      clearTimeout(cell.idleTimer);
-      cell.idleTimer = undefined;
+    if (extra.idleTimer !== undefined) {
+      clearTimeout(extra.idleTimer);
+      extra.idleTimer = undefined;
     }
   }
 
@@ -312,9 +317,10 @@ export class Lifecycle {
     const k = this.kernel;
     const gone: Array<Promise<void>> = [];
     for (const cell of [...k.cells.values()]) {
-      if (cell.kind !== CellKind.Actor || cell.requirements === undefined || !cell.alive) continue;
-      if (satisfies(k.capabilities, cell.requirements, cell.capabilityCheck)) continue;
-      gone.push(new Promise<void>((resolve) => (cell.onDead ??= []).push(resolve)));
+      const extra = cell.extra;
+      if (cell.kind !== CellKind.Actor || extra?.requirements === undefined || !cell.alive) continue;
+      if (satisfies(k.capabilities, extra.requirements, extra.capabilityCheck)) continue;
+      gone.push(new Promise<void>((resolve) => cell.whenDead(resolve)));
       if (cell.state === CellState.Ready || cell.state === CellState.Creating) k.send(k.adminAddress, cell.address, new ActorExitRequest());
     }
     return Promise.all(gone).then(() => undefined);
@@ -333,7 +339,7 @@ export class Lifecycle {
         return;
       case 'stopAll': {
         const left = [...k.cells.values()].filter((c) => c.kind === CellKind.Actor && c.alive);
-        const done = left.map((c) => new Promise<void>((resolve) => (c.onDead ??= []).push(resolve)));
+        const done = left.map((c) => new Promise<void>((resolve) => c.whenDead(resolve)));
         k.exitTopLevel();
         void Promise.all(done).then(() => k.send(null, op.ack, new ControlDone(k.id)));
         return;
