@@ -142,10 +142,8 @@ export class Kernel {
       else this.dispatcher.enqueue(cell, body, from);
       return;
     }
-    if (to.id.startsWith(NAME_PREFIX) && this.host.names !== undefined) {
-      const hostKernel = this.host.names.hostOf(to.id.slice(NAME_PREFIX.length));
-      if (hostKernel !== undefined && hostKernel !== this.id && this.host.sendFrame(hostKernel, [FrameKind.Message, to, from, body])) return;
-    }
+    const nameHost = this.nameHost(to);
+    if (nameHost !== undefined && this.host.sendFrame(nameHost, [FrameKind.Message, to, from, body])) return;
     // "<endpoint>/<n>": an ask's reply address; once the ask is answered its
     // later messages go to the endpoint that asked.
     const slash = to.id.lastIndexOf('/');
@@ -181,6 +179,13 @@ export class Kernel {
     }
   }
 
+  /** On the admin's kernel: the other kernel hosting the actor behind a global-name address. */
+  private nameHost(address: ActorAddress): string | undefined {
+    if (this.host.names === undefined || !address.id.startsWith(NAME_PREFIX)) return undefined;
+    const hostKernel = this.host.names.hostOf(address.id.slice(NAME_PREFIX.length));
+    return hostKernel === this.id ? undefined : hostKernel;
+  }
+
   cellFor(address: ActorAddress): Cell | undefined {
     const cell = this.cells.get(address.id);
     return cell !== undefined && cell.alive ? cell : undefined;
@@ -205,10 +210,10 @@ export class Kernel {
         if (frame === null) this.remoteWatches.set(watcher.id, [watcher, target]);
         return;
       }
-    } else if (target.id.startsWith(NAME_PREFIX) && this.host.names !== undefined) {
-      const hostKernel = this.host.names.hostOf(target.id.slice(NAME_PREFIX.length));
-      if (hostKernel !== undefined && hostKernel !== this.id && this.host.sendFrame(hostKernel, [FrameKind.Watch, target, watcher])) {
-        this.remoteWatches.set(watcher.id, [watcher, target, hostKernel]);
+    } else if (target.id.startsWith(NAME_PREFIX)) {
+      const nameHost = this.nameHost(target);
+      if (nameHost !== undefined && this.host.sendFrame(nameHost, [FrameKind.Watch, target, watcher])) {
+        this.remoteWatches.set(watcher.id, [watcher, target, nameHost]);
         return;
       }
     } else if (this.holds.holdIfPending(target.id, frame ?? [FrameKind.Watch, target, watcher])) {

@@ -3,8 +3,10 @@
  * the default route (a worker's link to the main thread), and a kernel that is
  * still starting has its frames held until its link is up.
  */
+import type { Kernel } from '../core/kernel.js';
 import type { Frame } from '../core/protocol.js';
 import type { Link } from '../transport/link.js';
+import { ThreadLink, type RingPair } from '../transport/thread-link.js';
 
 export class Router {
   private readonly links = new Map<string, Link>();
@@ -69,4 +71,23 @@ export class Router {
     this.links.clear();
     this.starting.clear();
   }
+}
+
+/**
+ * A thread link to `peerId` whose frames are for `kernel` or, when addressed
+ * to another kernel, forwarded by `router` (failing as undeliverable when no
+ * route is left). Registered with the router under `peerId`.
+ */
+export function connectThread(kernel: Kernel, router: Router, peerId: string, rings: RingPair): ThreadLink {
+  const link = new ThreadLink(
+    rings,
+    (destination, frame) => {
+      if (destination === kernel.id) kernel.receiveFrame(frame);
+      else if (!router.send(destination, frame)) kernel.undeliverable(frame);
+    },
+    (error) =>
+      kernel.host.log({ level: 'error', message: `bad frame from ${peerId}; dropped`, source: kernel.id, time: Date.now(), detail: String(error) }),
+  );
+  router.add(peerId, link);
+  return link;
 }

@@ -8,10 +8,9 @@ import { ActorAddress } from '../address.js';
 import { Kernel, type KernelHost } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
-import { ThreadLink } from '../transport/thread-link.js';
 import { HostBasics } from './host-basics.js';
 import { choosePoolKernel, countOn, type PoolView } from './placement.js';
-import { Router } from './router.js';
+import { connectThread, Router } from './router.js';
 import type { MainToWorker, PeerInfo, WorkerBoot } from './worker-protocol.js';
 
 const boot = workerData as WorkerBoot;
@@ -49,15 +48,7 @@ class WorkerHost extends HostBasics implements KernelHost {
 const kernel = new Kernel(boot.kernelId, new WorkerHost(), new ActorAddress(boot.admin.kernel, boot.admin.id), boot.capabilities);
 
 function connect(peer: PeerInfo): void {
-  const link = new ThreadLink(
-    peer.rings,
-    (destination, frame) => {
-      if (destination === kernel.id) kernel.receiveFrame(frame);
-      else if (!router.send(destination, frame)) kernel.undeliverable(frame);
-    },
-    (error) => kernel.host.log({ level: 'error', message: `bad frame from ${peer.kernelId}; dropped`, source: kernel.id, time: Date.now(), detail: String(error) }),
-  );
-  router.add(peer.kernelId, link);
+  const link = connectThread(kernel, router, peer.kernelId, peer.rings);
   if (peer.kernelId === boot.mainKernelId) router.setDefault(link);
 }
 

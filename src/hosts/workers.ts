@@ -11,11 +11,11 @@ import { Worker } from 'node:worker_threads';
 import { Kernel, type KernelHost, type NameRegistry, type PlacementRequest } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import type { ControlOp, Frame } from '../core/protocol.js';
-import { createRingPair, ThreadLink } from '../transport/thread-link.js';
+import { createRingPair } from '../transport/thread-link.js';
 import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
 import { HostBasics } from './host-basics.js';
 import { choosePoolKernel, type PoolView } from './placement.js';
-import { Router } from './router.js';
+import { connectThread, Router } from './router.js';
 import type { MainToWorker, PeerInfo, WorkerBoot, WorkerToMain } from './worker-protocol.js';
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -37,7 +37,6 @@ export class WorkersBase implements SystemBase {
   private readonly pool: PoolView;
   private readonly loadsBuffer: SharedArrayBuffer;
   private generation = 0;
-  private dedicatedSeq = 0;
   private stopping = false;
 
   private constructor(private readonly options: BaseOptions, size: number) {
@@ -129,22 +128,11 @@ export class WorkersBase implements SystemBase {
     return new Promise<void>((resolve, reject) => {
       worker.once('message', (message: WorkerToMain) => {
         if (message.type !== 'ready') return;
-        this.router.add(kernelId, this.linkTo(kernelId, mainRings.a));
+        connectThread(this.kernel, this.router, kernelId, mainRings.a);
         resolve();
       });
       worker.once('error', reject);
     });
-  }
-
-  private linkTo(kernelId: string, rings: PeerInfo['rings']): ThreadLink {
-    return new ThreadLink(
-      rings,
-      (destination, frame) => {
-        if (destination === this.kernel.id) this.kernel.receiveFrame(frame);
-        else if (!this.router.send(destination, frame)) this.kernel.undeliverable(frame);
-      },
-      (error) => this.options.log({ level: 'error', message: `bad frame from ${kernelId}; dropped`, source: this.kernel.id, time: Date.now(), detail: String(error) }),
-    );
   }
 
   private died(thread: Thread, code: number): void {
