@@ -18,6 +18,8 @@ export {
 } from './messages.js';
 export type { MessageClass } from './messages.js';
 export { ActorSystem } from './system.js';
+export { nativeStatus } from './native.js';
+export type { NativeStatus } from './native.js';
 export type { ActorSystemOptions, MessageEndpoint, SystemStatus, BaseName, Startup } from './system.js';
 export type { LogRecord, LogLevel } from './core/log.js';
 export {

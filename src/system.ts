@@ -68,9 +68,7 @@ const BASES: Record<BaseName, (options: BaseOptions) => Promise<SystemBase>> = {
     const { WorkersBase } = await import('./hosts/workers.js');
     return WorkersBase.start(options);
   },
-  processes: async () => {
-    throw new ThespisError("base 'processes' is not available in this release");
-  },
+  processes: async (options) => new InlineBase(options, 'processes'),
 };
 
 const CREATE_TIMEOUT_MS = 60_000;
@@ -171,7 +169,7 @@ export class ActorSystem implements MessageEndpoint {
     this.checkOpen();
     const kernels = [this.base.kernel.status()];
     const answers = await this.controlAll((ack) => ({ op: 'status', ack }), this.base.otherKernels());
-    for (const done of answers) kernels.push(done.detail as KernelStatus);
+    for (const done of answers) if (done.detail !== undefined) kernels.push(done.detail as KernelStatus);
     const base = this.base.status();
     return {
       systemId: this.systemId,
@@ -210,17 +208,36 @@ export class ActorSystem implements MessageEndpoint {
     ]);
   }
 
-  private controlAll(op: (ack: ActorAddress) => ControlOp, kernelIds: string[]): Promise<ControlDone[]> {
+  /**
+   * Sends a control op to each kernel and waits for every answer. A kernel
+   * that is gone, or goes while the op is on its way, counts as answered
+   * (with no detail): it has no actors left to act on.
+   */
+  private async controlAll(op: (ack: ActorAddress) => ControlOp, kernelIds: string[]): Promise<ControlDone[]> {
     const kernel = this.base.kernel;
-    return Promise.all(
-      kernelIds.map((id) => {
-        const ack = replyOnce<ControlDone>(kernel, CONTROL_TIMEOUT_MS, `control ${id}`);
-        const frame: [FrameKind.Control, ControlOp] = [FrameKind.Control, op(ack.address)];
-        if (id === kernel.id) kernel.receiveFrame(frame);
-        else if (!kernel.host.sendFrame(id, frame)) ack.cancel();
-        return ack.reply;
-      }),
-    );
+    const gone = new Map<string, () => void>();
+    const listener = (kernelId: string): void => gone.get(kernelId)?.();
+    kernel.downListeners.add(listener);
+    try {
+      return await Promise.all(
+        kernelIds.map((id) => {
+          const ack = replyOnce<ControlDone>(kernel, CONTROL_TIMEOUT_MS, `control ${id}`);
+          const unanswered = (): Promise<ControlDone> => {
+            ack.cancel();
+            return Promise.resolve(new ControlDone(id));
+          };
+          const frame: [FrameKind.Control, ControlOp] = [FrameKind.Control, op(ack.address)];
+          if (id === kernel.id) kernel.receiveFrame(frame);
+          else if (!kernel.host.sendFrame(id, frame)) return unanswered();
+          return new Promise<ControlDone>((resolve, reject) => {
+            gone.set(id, () => void unanswered().then(resolve));
+            ack.reply.then(resolve, reject);
+          });
+        }),
+      );
+    } finally {
+      kernel.downListeners.delete(listener);
+    }
   }
 
   private newEndpoint(): Endpoint {

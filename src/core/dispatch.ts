@@ -104,7 +104,9 @@ export class Dispatcher {
         this.kernel.lifecycle.beginExit(cell, body, from);
         return;
       }
-      if (body instanceof ChildActorExited) cell.removeChild(body.childAddress);
+      // A child is reported once: a process or thread that ended after its
+      // actors had already reported their own exits is not news.
+      if (body instanceof ChildActorExited && !cell.removeChild(body.childAddress)) return;
       if (cell.extra !== null && cell.extra.idleTimeoutMs > 0) this.kernel.lifecycle.touchIdle(cell);
     }
     let result: void | PromiseLike<void>;

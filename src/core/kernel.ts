@@ -66,6 +66,8 @@ export class Kernel {
   readonly dispatcher: Dispatcher;
   readonly lifecycle: Lifecycle;
   capabilities: Capabilities;
+  /** Told after this kernel has handled another kernel's death (kernelDown). */
+  readonly downListeners = new Set<(kernelId: string) => void>();
   private seq = 0;
   private closed = false;
 
@@ -252,6 +254,7 @@ export class Kernel {
       }
     }
     for (const frame of this.holds.creatorGone(kernelId)) this.receiveFrame(frame);
+    for (const listener of this.downListeners) listener(kernelId);
   }
 
   // ---- endpoints, status, teardown ----------------------------------------

@@ -344,6 +344,9 @@ export class Lifecycle {
         void Promise.all(done).then(() => k.send(null, op.ack, new ControlDone(k.id)));
         return;
       }
+      case 'kernelDown':
+        k.kernelDown(op.kernelId);
+        return;
       default:
         return; // host-level ops (spawnKernel) are handled by the host
     }
@@ -355,8 +358,8 @@ function checkOptions(options: CreateOptions): void {
   if (host !== undefined && host !== 'inline' && host !== 'worker' && host !== 'process') {
     throw new InvalidActorSpecError(`createActor: host must be 'inline', 'worker' or 'process', got ${String(host)}`);
   }
-  // Process actors land with the processes base; until then say so rather than run them elsewhere.
-  if (host === 'process' || options.startup !== undefined) {
-    throw new InvalidActorSpecError("createActor: process actors (host: 'process', startup) are not available in this release");
+  const startup = options.startup;
+  if (startup !== undefined && startup !== 'spawn' && startup !== 'fork' && startup !== 'forkserver') {
+    throw new InvalidActorSpecError(`createActor: startup must be 'spawn', 'fork' or 'forkserver', got ${String(startup)}`);
   }
 }

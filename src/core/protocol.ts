@@ -43,8 +43,20 @@ export type ControlOp =
   | { op: 'capabilities'; capabilities: Capabilities; ack?: ActorAddress }
   | { op: 'status'; ack: ActorAddress }
   | { op: 'stopAll'; ack: ActorAddress }
-  /** To the main thread: start a dedicated kernel under this id (frames for it are held meanwhile). */
-  | { op: 'spawnKernel'; kernelId: string };
+  /**
+   * To the main thread: start a kernel under this id (frames for it are held
+   * meanwhile): a child process started that way when `startup` is set (with
+   * the actor's module for `fork` to preload), else a dedicated thread.
+   */
+  | { op: 'spawnKernel'; kernelId: string; startup?: 'spawn' | 'fork' | 'forkserver'; preload?: string }
+  /** Another kernel is gone (its thread or process died): report its actors as exited. */
+  | { op: 'kernelDown'; kernelId: string }
+  /**
+   * To the main thread from a process kernel whose actors are all gone: close
+   * my link. The process answers whatever still arrives, and leaves when the
+   * link ends, so nothing sent to it before then is lost.
+   */
+  | { op: 'retire'; kernelId: string };
 
 /** Reply to a create request's `ack`. */
 export class Created {

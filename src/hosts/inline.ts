@@ -1,50 +1,77 @@
-/** The inline base: every actor on the thread that started the system. */
-import { Kernel, type KernelHost, type NameRegistry } from '../core/kernel.js';
+/**
+ * The inline base: every actor on the thread that started the system, except
+ * those asked for with `host: 'process'`. The processes base is the same
+ * with the default turned around: every actor in a child process of its own,
+ * unless `host` says 'inline' (or 'worker': there is no pool here, so the
+ * system's own thread).
+ */
+import { Kernel, type KernelHost, type NameRegistry, type PlacementRequest } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
-import type { Frame } from '../core/protocol.js';
+import type { ControlOp, Frame } from '../core/protocol.js';
 import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
 import { HostBasics } from './host-basics.js';
+import { ProcessHosts } from './processes.js';
+import { Router } from './router.js';
+import { checkStartup, defaultStartup } from './startup.js';
 
 class InlineHost extends HostBasics implements KernelHost {
   constructor(
+    private readonly base: InlineBase,
     readonly names: NameRegistry,
     private readonly logSink: (record: LogRecord) => void,
-    private readonly kernelId: string,
   ) {
     super();
   }
 
-  sendFrame(_kernelId: string, _frame: Frame): boolean {
-    return false; // there is no other kernel
+  sendFrame(kernelId: string, frame: Frame): boolean {
+    return this.base.router.send(kernelId, frame);
   }
 
-  place(): string {
-    return this.kernelId;
+  place(request: PlacementRequest): string {
+    const host = request.options.host;
+    if (host === 'process' || (host === undefined && this.base.name === 'processes')) return this.base.processes.place(request);
+    return this.base.kernel.id;
   }
 
   log(record: LogRecord): void {
     this.logSink(record);
   }
+
+  onControl(op: ControlOp): void {
+    if (op.op === 'spawnKernel' && op.startup !== undefined) this.base.processes.spawnKernel(op.kernelId, op.startup, op.preload);
+  }
 }
 
 export class InlineBase implements SystemBase {
-  readonly name = 'inline';
   readonly kernel: Kernel;
+  readonly router = new Router();
+  readonly processes: ProcessHosts;
 
-  constructor(options: BaseOptions) {
-    const host = new InlineHost(options.names, options.log, options.mainKernelId);
-    this.kernel = new Kernel(options.mainKernelId, host, options.adminAddress, options.capabilities);
+  constructor(
+    options: BaseOptions,
+    readonly name: 'inline' | 'processes' = 'inline',
+  ) {
+    this.kernel = new Kernel(options.mainKernelId, new InlineHost(this, options.names, options.log), options.adminAddress, options.capabilities);
+    this.processes = new ProcessHosts({
+      kernel: this.kernel,
+      router: this.router,
+      startup: checkStartup(options.startup, defaultStartup()),
+      processPerActor: name === 'processes',
+      log: options.log,
+    });
   }
 
   otherKernels(): string[] {
-    return [];
+    return this.processes.kernelIds();
   }
 
   status(): BaseStatus {
-    return { threads: 1, processes: 1 };
+    return { threads: 1, processes: 1 + this.processes.count };
   }
 
   async stop(): Promise<void> {
+    await this.processes.stop();
+    this.router.closeAll();
     this.kernel.close();
   }
 }

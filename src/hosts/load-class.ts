@@ -33,7 +33,7 @@ async function importActorClass(ref: SpecRef): Promise<ActorClass> {
   throw new InvalidActorSpecError(`module ${ref.module} has no actor class exported as "${ref.exportName}"`);
 }
 
-function toImportable(specifier: string): string {
+export function toImportable(specifier: string): string {
   if (specifier.startsWith('file:') || specifier.startsWith('data:') || specifier.startsWith('node:')) return specifier;
   if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
   throw new InvalidActorSpecError(`actor module "${specifier}" must be a file URL or an absolute path`);

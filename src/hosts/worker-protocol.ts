@@ -1,6 +1,7 @@
 /** Messages between the main thread and its worker threads (over parentPort, beside the rings). */
 import type { Capabilities } from '../core/capabilities.js';
 import type { RingPair } from '../transport/thread-link.js';
+import type { Startup } from './process-protocol.js';
 
 export interface PeerInfo {
   kernelId: string;
@@ -12,6 +13,8 @@ export interface WorkerBoot {
   mainKernelId: string;
   admin: { kernel: string; id: string };
   capabilities: Capabilities;
+  /** How process actors created here start unless the create says otherwise. */
+  startup: Startup;
   /** Pool slot of this worker, or -1 for a dedicated one. */
   slot: number;
   loads: SharedArrayBuffer;

@@ -15,7 +15,9 @@ import { createRingPair } from '../transport/thread-link.js';
 import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
 import { HostBasics } from './host-basics.js';
 import { choosePoolKernel, type PoolView } from './placement.js';
+import { ProcessHosts } from './processes.js';
 import { connectThread, Router } from './router.js';
+import { checkStartup, defaultStartup } from './startup.js';
 import type { MainToWorker, PeerInfo, WorkerBoot, WorkerToMain } from './worker-protocol.js';
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -32,6 +34,7 @@ interface Thread {
 export class WorkersBase implements SystemBase {
   readonly name = 'workers';
   readonly kernel: Kernel;
+  readonly processes: ProcessHosts;
   private readonly router = new Router();
   private readonly threads = new Map<string, Thread>();
   private readonly pool: PoolView;
@@ -43,6 +46,13 @@ export class WorkersBase implements SystemBase {
     this.loadsBuffer = new SharedArrayBuffer(4 * size);
     this.pool = { loads: new Int32Array(this.loadsBuffer), slots: new Array<string>(size).fill('') };
     this.kernel = new Kernel(options.mainKernelId, new MainHost(this, options.names, options.log), options.adminAddress, options.capabilities);
+    this.processes = new ProcessHosts({
+      kernel: this.kernel,
+      router: this.router,
+      startup: checkStartup(options.startup, defaultStartup()),
+      processPerActor: false,
+      log: options.log,
+    });
   }
 
   static async start(options: BaseOptions): Promise<WorkersBase> {
@@ -80,14 +90,15 @@ export class WorkersBase implements SystemBase {
   }
 
   otherKernels(): string[] {
-    return [...this.threads.keys()];
+    return [...this.threads.keys(), ...this.processes.kernelIds()];
   }
 
   status(): BaseStatus {
-    return { threads: this.threads.size + 1, processes: 1 };
+    return { threads: this.threads.size + 1, processes: 1 + this.processes.count };
   }
 
   async stop(): Promise<void> {
+    await this.processes.stop();
     this.stopping = true;
     const threads = [...this.threads.values()];
     for (const t of threads) t.worker.postMessage({ type: 'stop' } satisfies MainToWorker);
@@ -112,6 +123,7 @@ export class WorkersBase implements SystemBase {
       mainKernelId: this.kernel.id,
       admin: { kernel: this.options.adminAddress.kernel, id: this.options.adminAddress.id },
       capabilities: this.kernel.capabilities,
+      startup: checkStartup(this.options.startup, defaultStartup()),
       slot,
       loads: this.loadsBuffer,
       slots: this.pool.slots,
@@ -147,6 +159,7 @@ export class WorkersBase implements SystemBase {
     const down: MainToWorker = { type: 'down', kernelId: thread.kernelId, slot: thread.slot };
     for (const other of this.threads.values()) other.worker.postMessage(down);
     this.kernel.kernelDown(thread.kernelId);
+    this.processes.announceDown(thread.kernelId);
     if (thread.slot >= 0) void this.replace(thread.slot);
   }
 
@@ -182,6 +195,7 @@ class MainHost extends HostBasics implements KernelHost {
   }
 
   place(request: PlacementRequest): string {
+    if (request.options.host === 'process') return this.base.processes.place(request);
     if (request.options.dedicated) return this.base.spawnDedicated();
     if (request.options.host === 'inline') return this.base.kernel.id;
     return this.base.placeInPool();
@@ -192,6 +206,8 @@ class MainHost extends HostBasics implements KernelHost {
   }
 
   onControl(op: ControlOp): void {
-    if (op.op === 'spawnKernel') this.base.spawnDedicated(op.kernelId);
+    if (op.op !== 'spawnKernel') return;
+    if (op.startup !== undefined) this.base.processes.spawnKernel(op.kernelId, op.startup, op.preload);
+    else this.base.spawnDedicated(op.kernelId);
   }
 }

@@ -7,19 +7,41 @@
  * every time, so the kernel's per-address cell cache hits.
  */
 import { ActorAddress } from '../address.js';
+import { FrameKind, type Frame } from '../core/protocol.js';
 
 const MAX_ENTRIES = 1 << 16;
 
 export class AddressEncoder {
   private readonly numbers = new Map<string, number>();
+  /** Ids numbered since `mark()`, while marked. */
+  private added: string[] | null = null;
 
   /** The number for an address already sent, or the address itself (numbered from now on). */
   ref(address: ActorAddress | null): ActorAddress | number | null {
     if (address === null) return null;
     const known = this.numbers.get(address.id);
     if (known !== undefined) return known;
-    if (this.numbers.size < MAX_ENTRIES) this.numbers.set(address.id, this.numbers.size);
+    if (this.numbers.size < MAX_ENTRIES) {
+      this.numbers.set(address.id, this.numbers.size);
+      this.added?.push(address.id);
+    }
     return address;
+  }
+
+  /** Start remembering new numbers, so a record that then fails to encode can take them back. */
+  mark(): void {
+    this.added = [];
+  }
+
+  /** The record was sent: keep the numbers given since `mark()`. */
+  commit(): void {
+    this.added = null;
+  }
+
+  /** The record was not sent: forget the numbers given since `mark()` (the peer never saw them). */
+  rollback(): void {
+    for (const id of this.added ?? []) this.numbers.delete(id);
+    this.added = null;
   }
 }
 
@@ -34,4 +56,21 @@ export class AddressDecoder {
     if (this.list.length < MAX_ENTRIES) this.list.push(ref);
     return ref;
   }
+}
+
+/** A message frame with its two addresses replaced by link-local numbers where known (a new array). */
+export function packMessageFrame(refs: AddressEncoder, frame: Frame): Frame {
+  if (frame[0] !== FrameKind.Message) return frame;
+  return [FrameKind.Message, refs.ref(frame[1]), refs.ref(frame[2]), frame[3]] as unknown as Frame;
+}
+
+/** Undoes packMessageFrame on a received frame, in place; false when it names a number never defined. */
+export function unpackMessageFrame(refs: AddressDecoder, frame: unknown[]): boolean {
+  if (frame[0] !== FrameKind.Message) return true;
+  const to = refs.resolve(frame[1]);
+  const from = refs.resolve(frame[2]);
+  if (to == null || from === undefined) return false;
+  frame[1] = to;
+  frame[2] = from;
+  return true;
 }

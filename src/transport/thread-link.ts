@@ -15,8 +15,8 @@
  * reference per batch, trimmed at each flush). `salvage()` returns them, so
  * the kernel can turn them into dead letters, failed creates and down watches.
  */
-import { FrameKind, type Frame } from '../core/protocol.js';
-import { AddressDecoder, AddressEncoder } from './address-table.js';
+import type { Frame } from '../core/protocol.js';
+import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './address-table.js';
 import { Fifo } from '../core/queue.js';
 import { Codec } from './codec.js';
 import type { FrameHandler, Link } from './link.js';
@@ -89,7 +89,7 @@ export class ThreadLink implements Link {
         const batch = decoded as unknown[];
         for (let i = 0; i < batch.length; i += 2) {
           const frame = batch[i + 1] as Frame;
-          if (frame[0] === FrameKind.Message && !this.unpack(frame)) {
+          if (!unpackMessageFrame(this.receivedAddresses, frame)) {
             this.onBadFrame(new Error('message frame names an address the link never defined'));
             continue;
           }
@@ -104,27 +104,13 @@ export class ThreadLink implements Link {
     if (this.closed) return;
     const batch = this.batch;
     this.originals.push(frame);
-    if (frame[0] === FrameKind.Message) {
-      // Addresses of message frames travel as link-local numbers (address-table.ts).
-      const refs = this.sentAddresses;
-      frame = [FrameKind.Message, refs.ref(frame[1]), refs.ref(frame[2]), frame[3]] as unknown as Frame;
-    }
-    batch.push(destination, frame);
+    // Addresses of message frames travel as link-local numbers (address-table.ts).
+    batch.push(destination, packMessageFrame(this.sentAddresses, frame));
     if (batch.length >= BATCH_FRAMES * 2) this.flush();
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
     }
-  }
-
-  /** Turns the address numbers of a received message frame back into addresses, in place. */
-  private unpack(frame: unknown[]): boolean {
-    const to = this.receivedAddresses.resolve(frame[1]);
-    const from = this.receivedAddresses.resolve(frame[2]);
-    if (to == null || from === undefined) return false;
-    frame[1] = to;
-    frame[2] = from;
-    return true;
   }
 
   private flush(): void {

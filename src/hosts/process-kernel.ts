@@ -1,0 +1,128 @@
+/**
+ * The kernel of one child process, however it started (spawned, or forked
+ * from a zygote). Its only link is a Unix socket to the system's process,
+ * which routes: every frame leaves on a channel to its destination kernel,
+ * and every channel's envelopes travel through that one socket.
+ *
+ * The process exists for the actor it was started for (and that actor's
+ * children placed inline); once no actor is left it asks the system to
+ * retire it, and leaves when the system ends the link. Whatever reaches it
+ * until then is still handled (mail for its dead actor becomes dead letters),
+ * so nothing in flight is lost. When the link ends for any reason (the system
+ * stopped, or its process died, even by SIGKILL) the process leaves: no
+ * child outlives the system.
+ */
+import type { Socket } from 'node:net';
+import { ActorAddress } from '../address.js';
+import { Kernel, type KernelHost, type PlacementRequest } from '../core/kernel.js';
+import type { LogRecord } from '../core/log.js';
+import { FrameKind, type ControlOp, type Frame } from '../core/protocol.js';
+import { Channel } from '../transport/channel.js';
+import { DEFAULT_LIMITS } from '../transport/codec.js';
+import { openEnvelope } from '../transport/envelope.js';
+import { StreamLink } from '../transport/stream-link.js';
+import { HostBasics } from './host-basics.js';
+import { checkStartup } from './startup.js';
+import type { Hello, ProcessBoot } from './process-protocol.js';
+import { newProcessKernelId } from './process-ids.js';
+
+class ProcessKernelHost extends HostBasics implements KernelHost {
+  kernel!: Kernel;
+  private readonly channels = new Map<string, Channel>();
+  private readonly dead = new Set<string>();
+  private retiring = false;
+
+  constructor(
+    private readonly boot: ProcessBoot,
+    private readonly link: StreamLink,
+  ) {
+    super();
+  }
+
+  sendFrame(kernelId: string, frame: Frame): boolean {
+    if (this.dead.has(kernelId)) return false;
+    this.channel(kernelId).send(frame);
+    return true;
+  }
+
+  place(request: PlacementRequest): string {
+    const host = request.options.host;
+    if (host === 'inline' || host === 'worker' || (host === undefined && !this.boot.processPerActor)) return this.boot.kernelId;
+    const startup = checkStartup(request.options.startup, this.boot.startup);
+    const kernelId = newProcessKernelId(this.boot.kernelId);
+    const op: ControlOp = { op: 'spawnKernel', kernelId, startup, preload: request.spec.ref?.module };
+    this.sendFrame(this.boot.mainKernelId, [FrameKind.Control, op]);
+    return kernelId;
+  }
+
+  log(record: LogRecord): void {
+    this.kernel.admin({ op: 'log', record });
+  }
+
+  uncounted(): void {
+    // After the frames of this turn (the parent's ChildActorExited) are queued.
+    setImmediate(() => {
+      if (this.retiring || this.kernel.status().actors > 0 || this.kernel.holds.size > 0) return;
+      this.retiring = true;
+      this.sendFrame(this.boot.mainKernelId, [FrameKind.Control, { op: 'retire', kernelId: this.boot.kernelId }]);
+    });
+  }
+
+  onControl(op: ControlOp): void {
+    if (op.op !== 'kernelDown') return;
+    this.dead.add(op.kernelId);
+    this.channels.delete(op.kernelId);
+  }
+
+  received(record: Uint8Array): void {
+    const envelope = openEnvelope(record);
+    if (envelope === null || envelope.destination !== this.boot.kernelId) {
+      this.warn('a record on the link is not an envelope for this kernel; dropped');
+      return;
+    }
+    let frames: Frame[];
+    try {
+      frames = this.channel(envelope.source).receive(envelope.payload);
+    } catch (error) {
+      // Bytes from another process: its batch is lost, this link stays.
+      this.channels.delete(envelope.source);
+      this.warn(`bad batch from ${envelope.source}; dropped`, error);
+      return;
+    }
+    for (const frame of frames) this.kernel.receiveFrame(frame);
+  }
+
+  private channel(kernelId: string): Channel {
+    let channel = this.channels.get(kernelId);
+    if (channel === undefined) {
+      channel = new Channel(kernelId, this.boot.kernelId, (envelope) => this.link.write(envelope));
+      channel.onDropped = (count, error) => this.warn(`${count} frame(s) to ${kernelId} could not be encoded; dropped`, error);
+      this.channels.set(kernelId, channel);
+    }
+    return channel;
+  }
+
+  private warn(message: string, error?: unknown): void {
+    this.log({ level: 'warn', message, source: this.boot.kernelId, time: Date.now(), detail: error === undefined ? undefined : String(error) });
+  }
+}
+
+/**
+ * Runs this process's kernel on `socket` (connecting to the system's socket
+ * path). `leave` ends the process: process.exit when spawned, the addon's
+ * exitNow when forked.
+ */
+export function runProcessKernel(boot: ProcessBoot, socket: Socket, leave: (code: number) => void): void {
+  let host: ProcessKernelHost | undefined;
+  const link = new StreamLink(socket, DEFAULT_LIMITS.maxFrameBytes, {
+    onRecord: (record) => host!.received(record),
+    onClosed: () => {
+      host!.kernel.close();
+      leave(0);
+    },
+  });
+  host = new ProcessKernelHost(boot, link);
+  host.kernel = new Kernel(boot.kernelId, host, new ActorAddress(boot.admin.kernel, boot.admin.id), boot.capabilities);
+  const hello: Hello = { kernelId: boot.kernelId, token: boot.token };
+  link.write(Buffer.from(JSON.stringify(hello)));
+}

@@ -1,0 +1,326 @@
+/**
+ * Process kernels of one system, managed from the system's process: it
+ * starts them (spawn, or fork from a zygote), accepts their connections on a
+ * private Unix socket, routes between them, and reports them when they end.
+ *
+ * Routing. Every process kernel has one link, to here. An envelope from a
+ * process names its destination: for this kernel it is decoded and
+ * delivered; for another process it is forwarded as it came (no decoding:
+ * the two ends hold the codec state, see transport/channel.ts); for a worker
+ * thread it is decoded here and re-sent on that thread's link.
+ *
+ * Trust. A process runs user code and its bytes are untrusted: envelopes
+ * must name their own process as source, frames are size-, depth- and
+ * shape-checked, and a process that breaks the protocol loses its link (and
+ * is killed) — nothing else is affected.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kernel, PlacementRequest } from '../core/kernel.js';
+import type { LogRecord } from '../core/log.js';
+import { FrameKind, type Frame } from '../core/protocol.js';
+import { Channel } from '../transport/channel.js';
+import { DEFAULT_LIMITS } from '../transport/codec.js';
+import { openEnvelope } from '../transport/envelope.js';
+import { StreamLink } from '../transport/stream-link.js';
+import { newProcessKernelId } from './process-ids.js';
+import { ProcessLink } from './process-link.js';
+import { MAX_HELLO_BYTES, type Hello, type ProcessBoot, type Startup } from './process-protocol.js';
+import type { Router } from './router.js';
+import { checkStartup } from './startup.js';
+import { Zygote, type ChildExitReport } from './zygote-client.js';
+
+const ENTRY = fileURLToPath(new URL('./process-entry.js', import.meta.url));
+const HELLO_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 2000;
+
+export interface ProcessHostsOptions {
+  kernel: Kernel;
+  router: Router;
+  /** Default startup of the system. */
+  startup: Startup;
+  /** The processes base: an actor created in a process with no `host` gets a process of its own. */
+  processPerActor: boolean;
+  log(record: LogRecord): void;
+}
+
+export class ProcessHosts {
+  private readonly links = new Map<string, ProcessLink>();
+  private readonly byPid = new Map<number, ProcessLink>();
+  private readonly zygotes = new Map<Startup, Promise<Zygote>>();
+  private listening: Promise<{ server: Server; path: string; dir: string }> | null = null;
+  private stopping = false;
+  private readonly kernel: Kernel;
+  private readonly router: Router;
+
+  constructor(private readonly options: ProcessHostsOptions) {
+    this.kernel = options.kernel;
+    this.router = options.router;
+  }
+
+  /** A new process kernel for the actor in `request`; returns its id at once. */
+  place(request: PlacementRequest): string {
+    const startup = checkStartup(request.options.startup, this.options.startup);
+    const kernelId = newProcessKernelId(this.kernel.id);
+    this.spawnKernel(kernelId, startup, request.spec.ref?.module);
+    return kernelId;
+  }
+
+  /** Start a process kernel under `kernelId` (asked for by another kernel); frames for it wait until it connects. */
+  spawnKernel(kernelId: string, startup: Startup, preload?: string): void {
+    if (this.links.has(kernelId) || this.stopping) return;
+    const link = new ProcessLink(kernelId, this.kernel.id, startup, randomBytes(16).toString('hex'));
+    this.links.set(kernelId, link);
+    this.router.add(kernelId, link);
+    this.start(link, preload).catch((error: unknown) => {
+      link.markExited();
+      this.down(link, error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  kernelIds(): string[] {
+    return [...this.links.keys()];
+  }
+
+  get count(): number {
+    return this.links.size;
+  }
+
+  /** Another kernel (a worker thread) died: every process must hear of it. */
+  announceDown(kernelId: string): void {
+    const frame: Frame = [FrameKind.Control, { op: 'kernelDown', kernelId }];
+    for (const link of this.links.values()) link.send(link.kernelId, frame);
+  }
+
+  /** End every link, wait for the processes to leave (killing stragglers), then the zygotes. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const links = [...this.links.values()];
+    for (const link of links) link.close();
+    await Promise.all(
+      links.map(async (link) => {
+        if (!(await settlesWithin(link.exited, STOP_GRACE_MS))) {
+          link.kill();
+          await settlesWithin(link.exited, STOP_GRACE_MS);
+        }
+      }),
+    );
+    await Promise.all(
+      [...this.zygotes.values()].map(async (starting) => {
+        const zygote = await starting.catch(() => null);
+        if (zygote !== null && !(await settlesWithin(zygote.stop(), STOP_GRACE_MS * 2))) zygote.kill();
+      }),
+    );
+    const listening = await this.listening?.catch(() => null);
+    if (listening) {
+      listening.server.close();
+      rmSync(listening.dir, { recursive: true, force: true });
+    }
+  }
+
+  // ---- starting ----------------------------------------------------------
+
+  private async start(link: ProcessLink, preload: string | undefined): Promise<void> {
+    const { path } = await this.listen();
+    if (link.isDown) return link.markExited();
+    const k = this.kernel;
+    const boot: ProcessBoot = {
+      kernelId: link.kernelId,
+      mainKernelId: k.id,
+      admin: { kernel: k.adminAddress.kernel, id: k.adminAddress.id },
+      capabilities: k.capabilities,
+      startup: this.options.startup,
+      processPerActor: this.options.processPerActor,
+      socketPath: path,
+      token: link.token,
+    };
+    if (link.startup === 'spawn') {
+      const child = spawn(process.execPath, [ENTRY, JSON.stringify(boot)], { stdio: ['ignore', 'inherit', 'inherit'] });
+      link.child = child;
+      child.once('error', (error) => this.down(link, error));
+      child.once('exit', (code, signal) => this.exited(link, code, signal));
+      return;
+    }
+    const zygote = await this.zygote(link.startup);
+    link.pid = await zygote.fork(boot, link.startup === 'fork' ? preload : undefined);
+    this.byPid.set(link.pid, link);
+    if (link.isDown) link.kill();
+  }
+
+  private zygote(kind: 'fork' | 'forkserver'): Promise<Zygote> {
+    let starting = this.zygotes.get(kind);
+    if (starting === undefined) {
+      starting = Zygote.start(kind, (exit) => this.forkedExit(exit));
+      starting.then((zygote) => void zygote.exited.then(() => this.zygoteGone(kind, zygote))).catch(() => this.zygotes.delete(kind));
+      this.zygotes.set(kind, starting);
+    }
+    return starting;
+  }
+
+  /** A zygote ended: its children died with it (parent-death signal). A later fork starts a new one. */
+  private zygoteGone(kind: Startup, zygote: Zygote): void {
+    if (!this.stopping) this.options.log({ level: 'warn', message: `the ${kind} zygote exited`, source: this.kernel.id, time: Date.now() });
+    this.zygotes.delete(kind);
+    for (const link of this.links.values()) {
+      if (link.startup === kind && link.child === null) this.exited(link, null, 'SIGKILL');
+    }
+    void zygote;
+  }
+
+  private forkedExit(exit: ChildExitReport): void {
+    const link = this.byPid.get(exit.pid);
+    if (link !== undefined) this.exited(link, exit.code, exit.signal);
+  }
+
+  private listen(): Promise<{ server: Server; path: string; dir: string }> {
+    return (this.listening ??= new Promise((resolve, reject) => {
+      // A directory only this user can enter: the socket path is not guessable and not reachable by others.
+      const dir = mkdtempSync(join(tmpdir(), 'thespis-'));
+      const path = join(dir, 'kernels.sock');
+      const server = createServer((socket) => this.accept(socket));
+      server.once('error', reject);
+      server.listen(path, () => resolve({ server, path, dir }));
+    }));
+  }
+
+  // ---- connections and routing -------------------------------------------
+
+  /** A process dialled back: its first record must be its hello (kernel id and token). */
+  private accept(socket: Socket): void {
+    const timer = setTimeout(() => stream.destroy(new Error('no hello')), HELLO_TIMEOUT_MS);
+    const stream: StreamLink = new StreamLink(socket, DEFAULT_LIMITS.maxFrameBytes, {
+      onRecord: (record) => {
+        clearTimeout(timer);
+        const link = this.greet(record);
+        if (link === null) {
+          this.warn('a connection that is not one of our processes was refused');
+          stream.destroy(new Error('bad hello'));
+          return;
+        }
+        stream.handlers = {
+          onRecord: (next) => this.route(link, next),
+          onClosed: (error) => this.down(link, error),
+        };
+        link.connect(stream);
+      },
+      onClosed: () => clearTimeout(timer),
+    });
+  }
+
+  private greet(record: Uint8Array): ProcessLink | null {
+    if (record.length > MAX_HELLO_BYTES) return null;
+    let hello: Partial<Hello>;
+    try {
+      hello = JSON.parse(Buffer.from(record.buffer, record.byteOffset, record.length).toString('utf8')) as Partial<Hello>;
+    } catch {
+      return null;
+    }
+    const link = typeof hello.kernelId === 'string' ? this.links.get(hello.kernelId) : undefined;
+    if (link === undefined || link.stream !== null || hello.token !== link.token) return null;
+    return link;
+  }
+
+  private route(link: ProcessLink, record: Uint8Array): void {
+    const envelope = openEnvelope(record);
+    if (envelope === null || envelope.source !== link.kernelId) {
+      this.broken(link, 'a record that is not an envelope from that process');
+      return;
+    }
+    const destination = envelope.destination;
+    if (destination === this.kernel.id) {
+      let frames: Frame[];
+      try {
+        frames = link.channel.receive(envelope.payload);
+      } catch (error) {
+        this.broken(link, 'a bad batch', error);
+        return;
+      }
+      for (const frame of frames) {
+        if (frame[0] === FrameKind.Control && frame[1].op === 'retire') this.down(link, undefined);
+        else this.kernel.receiveFrame(frame);
+      }
+      return;
+    }
+    const target = this.links.get(destination);
+    if (target !== undefined) {
+      target.forward(record);
+      return;
+    }
+    this.proxy(link, destination, envelope.payload);
+  }
+
+  /** An envelope for a thread kernel (decoded and re-sent), or for a kernel that is gone. */
+  private proxy(link: ProcessLink, destination: string, payload: Uint8Array): void {
+    let channel = link.proxies.get(destination);
+    if (channel === undefined) {
+      channel = new Channel(link.kernelId, destination, () => undefined);
+      link.proxies.set(destination, channel);
+    }
+    let frames: Frame[];
+    try {
+      frames = channel.receive(payload);
+    } catch (error) {
+      if (this.router.has(destination)) {
+        this.broken(link, `a bad batch for ${destination}`, error);
+      } else {
+        // Sent before its sender heard the destination was gone: the batch
+        // may reference definitions that went to the dead process.
+        link.proxies.delete(destination);
+        this.warn(`a batch from ${link.kernelId} to ${destination}, which is gone, could not be read; its frames are lost`);
+      }
+      return;
+    }
+    for (const frame of frames) {
+      if (!this.router.send(destination, frame)) this.kernel.undeliverable(frame);
+    }
+  }
+
+  // ---- ends --------------------------------------------------------------
+
+  private exited(link: ProcessLink, code: number | null, signal: string | null): void {
+    link.markExited();
+    this.byPid.delete(link.pid);
+    if (!this.stopping && (code !== 0 || signal !== null)) {
+      this.warn(`process kernel ${link.kernelId} (pid ${link.pid || link.child?.pid}) exited with ${signal ?? `code ${code}`}`);
+    }
+    this.down(link, undefined);
+  }
+
+  private broken(link: ProcessLink, what: string, error?: unknown): void {
+    this.options.log({ level: 'error', message: `process kernel ${link.kernelId} sent ${what}; closing its link`, source: this.kernel.id, time: Date.now(), detail: error === undefined ? undefined : String(error) });
+    link.stream?.destroy(new Error(what));
+    link.kill();
+  }
+
+  /** The process is gone (or its link is): its actors are reported exited everywhere. */
+  private down(link: ProcessLink, error: Error | undefined): void {
+    if (link.isDown) return;
+    link.isDown = true;
+    this.links.delete(link.kernelId);
+    if (error !== undefined && !this.stopping) this.warn(`process kernel ${link.kernelId} is gone: ${error.message}`);
+    for (const frame of this.router.remove(link.kernelId)) this.kernel.undeliverable(frame);
+    if (this.stopping) return;
+    this.kernel.kernelDown(link.kernelId);
+    const frame: Frame = [FrameKind.Control, { op: 'kernelDown', kernelId: link.kernelId }];
+    for (const other of this.router.ids()) this.router.send(other, frame);
+  }
+
+  private warn(message: string): void {
+    this.options.log({ level: 'warn', message, source: this.kernel.id, time: Date.now() });
+  }
+}
+
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(
+      () => (clearTimeout(timer), resolve(true)),
+      () => (clearTimeout(timer), resolve(true)),
+    );
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Before a zygote says it is ready, it runs one actor through a real process
+ * kernel, against a stand-in for the system on a socket of its own: hello,
+ * create, a message each way, exit. V8 compiles functions on first call, so
+ * without this every forked child would compile the kernel, codec and socket
+ * paths again (measured: ~10 ms per child); after it, children inherit the
+ * compiled code and start in a few milliseconds. Everything it opens is
+ * closed before the first fork.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// The whole public runtime, so a child imports only its actor's own module.
+import { Actor, ActorAddress, ActorExitRequest } from '../index.js';
+import { FrameKind } from '../core/protocol.js';
+import { Channel } from '../transport/channel.js';
+import { DEFAULT_LIMITS } from '../transport/codec.js';
+import { openEnvelope } from '../transport/envelope.js';
+import { StreamLink } from '../transport/stream-link.js';
+import { runProcessKernel } from './process-kernel.js';
+
+export class WarmupActor extends Actor {
+  static override module = import.meta.url;
+  override receiveMessage(message: unknown, sender: ActorAddress): void {
+    if (typeof message === 'string') this.send(sender, { echo: message, at: new Date() });
+  }
+}
+
+const MAIN = 'warmup:main';
+const CHILD = 'warmup:p1';
+
+export async function warmUp(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'thespis-warmup-'));
+  const path = join(dir, 'w.sock');
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, resolve);
+    });
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const left = new Promise<void>((resolve) => {
+      runProcessKernel(
+        { kernelId: CHILD, mainKernelId: MAIN, admin: { kernel: MAIN, id: `${MAIN}.admin` }, capabilities: {}, startup: 'spawn', processPerActor: false, socketPath: path, token: 'warmup' },
+        connect(path),
+        () => resolve(),
+      );
+    });
+    await exchange(await accepted);
+    await left;
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The stand-in system: create the actor, ask it once, ask it to exit, retire the process. */
+function exchange(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const me = new ActorAddress(MAIN, `${MAIN}.1`);
+    const actor = new ActorAddress(CHILD, `${MAIN}.2`);
+    let greeted = false;
+    const link = new StreamLink(socket, DEFAULT_LIMITS.maxFrameBytes, {
+      onRecord: (record) => {
+        if (!greeted) {
+          greeted = true;
+          channel.send([FrameKind.Create, { address: actor, parent: me, spec: { module: WarmupActor.module, exportName: 'WarmupActor' }, ack: me }]);
+          channel.send([FrameKind.Message, actor, me, 'ping']);
+          return;
+        }
+        const envelope = openEnvelope(record);
+        if (envelope === null) return;
+        for (const frame of channel.receive(envelope.payload)) {
+          if (frame[0] === FrameKind.Message && typeof frame[3] === 'object' && frame[3] !== null && 'echo' in frame[3]) {
+            channel.send([FrameKind.Message, actor, me, new ActorExitRequest()]);
+          } else if (frame[0] === FrameKind.Control && frame[1].op === 'retire') {
+            void link.end();
+          }
+        }
+      },
+      onClosed: (error) => (error ? reject(error) : resolve()),
+    });
+    const channel = new Channel(CHILD, MAIN, (envelope) => link.write(envelope));
+  });
+}

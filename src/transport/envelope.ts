@@ -1,0 +1,58 @@
+/**
+ * Envelopes: what travels on a byte-stream link between processes. Each
+ * framed record is
+ *
+ *   [u8 destination length][destination kernel id][u8 source length][source kernel id][payload]
+ *
+ * The payload is a batch of kernel frames encoded by the source kernel's
+ * channel to the destination (channel.ts). A hub (the system's main process)
+ * reads only the two ids: a record for another process is forwarded as it
+ * came, without decoding, which is what lets two process actors talk through
+ * the hub at socket speed. Kernel ids are short ASCII strings.
+ */
+const MAX_ID_BYTES = 255;
+
+export interface Envelope {
+  destination: string;
+  source: string;
+  payload: Uint8Array;
+}
+
+/** The fixed part of every envelope from `source` to `destination`. */
+export function envelopeHeader(destination: string, source: string): Uint8Array {
+  const dst = Buffer.from(destination, 'latin1');
+  const src = Buffer.from(source, 'latin1');
+  if (dst.length > MAX_ID_BYTES || src.length > MAX_ID_BYTES) throw new RangeError('kernel ids are at most 255 bytes');
+  const header = new Uint8Array(2 + dst.length + src.length);
+  header[0] = dst.length;
+  header.set(dst, 1);
+  header[1 + dst.length] = src.length;
+  header.set(src, 2 + dst.length);
+  return header;
+}
+
+/** Header and payload in one new buffer. */
+export function sealEnvelope(header: Uint8Array, payload: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(header.length + payload.length);
+  out.set(header, 0);
+  out.set(payload, header.length);
+  return out;
+}
+
+/** The envelope in `record`, or null when the record is too short for the lengths it declares. */
+export function openEnvelope(record: Uint8Array): Envelope | null {
+  const n = record.length;
+  if (n < 2) return null;
+  const dstLength = record[0]!;
+  const srcAt = 1 + dstLength;
+  if (srcAt >= n) return null;
+  const srcLength = record[srcAt]!;
+  const payloadAt = srcAt + 1 + srcLength;
+  if (payloadAt > n) return null;
+  const buf = Buffer.from(record.buffer, record.byteOffset, n);
+  return {
+    destination: buf.toString('latin1', 1, srcAt),
+    source: buf.toString('latin1', srcAt + 1, payloadAt),
+    payload: record.subarray(payloadAt),
+  };
+}
