@@ -92,12 +92,12 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
     const exited = sys.listen(10_000);
     sys.tell(child, 'exit');
     await expect(hanging).rejects.toBeInstanceOf(DeadActorError);
-    expect(await exited).toEqual({ exited: child });
+    expect(((await exited) as { exited: ActorAddress }).exited.equals(child)).toBe(true);
     await expect(sys.ask(child, 'pid', 10_000)).rejects.toBeInstanceOf(DeadActorError);
     sys.tell(child, 'to the dead');
     const seen = await eventually(async () => {
-      const got = (await sys.ask(collector, 'get', 5000)) as Array<{ deadMessage: unknown }>;
-      return got.some((e) => e.deadMessage === 'to the dead') ? got : undefined;
+      const got = (await sys.ask(collector, 'get', 5000)) as Array<{ to: string; msg: unknown }>;
+      return got.some((e) => e.msg === 'to the dead' && e.to === child.id) ? got : undefined;
     });
     expect(seen.length).toBeGreaterThan(0);
     expect(logs.some((l) => l.includes('exited with code 3'))).toBe(true);
@@ -112,7 +112,7 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
     const hanging = sys.ask(child, 'hang', 10_000);
     process.kill(pid, 'SIGKILL');
     await expect(hanging).rejects.toBeInstanceOf(DeadActorError);
-    expect(await sys.listen(10_000)).toEqual({ exited: child });
+    expect(((await sys.listen(10_000)) as { exited: ActorAddress }).exited.equals(child)).toBe(true);
     expect(await sys.ask(bystander, 'pid', 10_000)).toHaveProperty('pid');
   });
 
