@@ -4,6 +4,7 @@
  * listen.
  */
 import { randomBytes } from 'node:crypto';
+import type { ResourceLimits } from 'node:worker_threads';
 import { ActorAddress } from './address.js';
 import { Admin, type AdminStatus } from './admin/admin.js';
 import { NameTable } from './admin/names.js';
@@ -23,15 +24,23 @@ import {
 } from './errors.js';
 import type { BaseOptions, SystemBase } from './hosts/base.js';
 import { InlineBase } from './hosts/inline.js';
+import type { Startup } from './hosts/process-protocol.js';
+
+export type { Startup };
 
 export type BaseName = 'inline' | 'workers' | 'processes';
-export type Startup = 'spawn' | 'fork' | 'forkserver';
 
 export interface ActorSystemOptions {
   /** Where actors run. Default `'workers'`. */
   base?: BaseName;
   /** Worker thread count for the workers base. Default: available parallelism. */
   workers?: number;
+  /**
+   * Limits for each worker thread (heap sizes, stack size), as for `new Worker`.
+   * A thread that hits one dies like a crashing thread: its actors are
+   * reported exited and the thread is replaced.
+   */
+  resourceLimits?: ResourceLimits;
   /** How process actors start. Default: `forkserver` where the addon is built, else `spawn`. */
   startup?: Startup;
   capabilities?: Capabilities;
@@ -114,6 +123,7 @@ export class ActorSystem implements MessageEndpoint {
       names,
       log: logSink,
       workers: options.workers,
+      resourceLimits: options.resourceLimits,
       startup: options.startup,
     });
     return new ActorSystem(systemId, base, names, capabilities, logSink);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActorAddress, ActorSystem, DeadActorError, InvalidActorSpecError, Actor } from '../dist/index.js';
-import { Blocker, CrashSupervisor, Crasher, ThreadProbe } from './fixtures/worker-actors.js';
+import { ActorAddress, ActorSystem, DeadActorError, InvalidActorSpecError, Actor, type ActorSystemOptions } from '../dist/index.js';
+import { Blocker, CrashSupervisor, Crasher, HogSupervisor, ThreadProbe } from './fixtures/worker-actors.js';
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { eventually } from './conformance/bases.js';
 
@@ -14,9 +14,9 @@ let system: ActorSystem | undefined;
 let logs: string[] = [];
 afterEach(() => system?.shutdown());
 
-async function start(workers = 2): Promise<ActorSystem> {
+async function start(workers = 2, options: ActorSystemOptions = {}): Promise<ActorSystem> {
   logs = [];
-  system = await ActorSystem.start({ base: 'workers', workers, logger: (r) => logs.push(`${r.level} ${r.message}`) });
+  system = await ActorSystem.start({ base: 'workers', workers, logger: (r) => logs.push(`${r.level} ${r.message}`), ...options });
   return system;
 }
 
@@ -100,6 +100,20 @@ describe('workers base', () => {
     expect(lost.map((e) => e.msg.lost)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(logs.some((line) => line.includes('exited (code 4)'))).toBe(true);
     rmSync(dir, { recursive: true });
+  });
+
+  it('reports the actors of a thread that hit its resourceLimits, and replaces the thread', async () => {
+    const sys = await start(1, { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
+    const bystander = await sys.createActor(ThreadProbe);
+    const supervisor = await sys.createActor(HogSupervisor);
+    const hog = (await sys.ask(supervisor, 'spawn', 5000)) as ActorAddress;
+    await sys.ask(hog, 'thread', 5000);
+    const hanging = sys.ask(hog, 'hog', 30_000);
+    await expect(hanging).rejects.toBeInstanceOf(DeadActorError);
+    const report = (await sys.listen(30_000)) as { exited: ActorAddress };
+    expect(report.exited.equals(hog)).toBe(true);
+    expect(logs.some((line) => line.includes('ERR_WORKER_OUT_OF_MEMORY') || line.includes('out of memory'))).toBe(true);
+    expect(typeof (await sys.ask(bystander, 'thread', 5000))).toBe('number');
   });
 
   it('refuses a class with no static module, saying how to fix it', async () => {

@@ -3,6 +3,7 @@
  * base through this interface only; each base (inline, workers, processes)
  * supplies the main kernel and whatever it runs besides.
  */
+import type { ResourceLimits } from 'node:worker_threads';
 import type { ActorAddress } from '../address.js';
 import type { Capabilities } from '../core/capabilities.js';
 import type { Kernel, NameRegistry } from '../core/kernel.js';
@@ -16,6 +17,7 @@ export interface BaseOptions {
   names: NameRegistry;
   log(record: LogRecord): void;
   workers?: number;
+  resourceLimits?: ResourceLimits;
   startup?: 'spawn' | 'fork' | 'forkserver';
 }
 

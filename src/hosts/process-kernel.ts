@@ -69,9 +69,10 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
   }
 
   onControl(op: ControlOp): void {
-    if (op.op !== 'kernelDown') return;
-    this.dead.add(op.kernelId);
-    this.channels.delete(op.kernelId);
+    // Only kernels this one has talked to need remembering (bounded by its
+    // channels): frames to any other dead kernel go to the system's process,
+    // which turns them into dead letters.
+    if (op.op === 'kernelDown' && this.channels.delete(op.kernelId)) this.dead.add(op.kernelId);
   }
 
   received(record: Uint8Array): void {

@@ -83,6 +83,11 @@ export class ProcessHosts {
     });
   }
 
+  /** How process kernels start when a create does not say. */
+  get defaultStartup(): Startup {
+    return this.options.startup;
+  }
+
   kernelIds(): string[] {
     return [...this.links.keys()];
   }
@@ -192,7 +197,7 @@ export class ProcessHosts {
 
   /** A process dialled back: its first record must be its hello (kernel id and token). */
   private accept(socket: Socket): void {
-    const timer = setTimeout(() => stream.destroy(new Error('no hello')), HELLO_TIMEOUT_MS);
+    const timer = setTimeout(() => stream.destroy(new Error('no hello')), HELLO_TIMEOUT_MS).unref();
     const stream: StreamLink = new StreamLink(socket, DEFAULT_LIMITS.maxFrameBytes, {
       onRecord: (record) => {
         clearTimeout(timer);

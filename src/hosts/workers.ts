@@ -123,13 +123,13 @@ export class WorkersBase implements SystemBase {
       mainKernelId: this.kernel.id,
       admin: { kernel: this.options.adminAddress.kernel, id: this.options.adminAddress.id },
       capabilities: this.kernel.capabilities,
-      startup: checkStartup(this.options.startup, defaultStartup()),
+      startup: this.processes.defaultStartup,
       slot,
       loads: this.loadsBuffer,
       slots: this.pool.slots,
       peers: [{ kernelId: this.kernel.id, rings: mainRings.b }, ...peers],
     };
-    const worker = new Worker(ENTRY, { workerData: boot });
+    const worker = new Worker(ENTRY, { workerData: boot, resourceLimits: this.options.resourceLimits });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const thread: Thread = { kernelId, worker, slot, exited };
     this.threads.set(kernelId, thread);
