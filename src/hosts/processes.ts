@@ -161,20 +161,19 @@ export class ProcessHosts {
     let starting = this.zygotes.get(kind);
     if (starting === undefined) {
       starting = Zygote.start(kind, (exit) => this.forkedExit(exit));
-      starting.then((zygote) => void zygote.exited.then(() => this.zygoteGone(kind, zygote))).catch(() => this.zygotes.delete(kind));
+      starting.then((zygote) => void zygote.exited.then(() => this.zygoteGone(kind))).catch(() => this.zygotes.delete(kind));
       this.zygotes.set(kind, starting);
     }
     return starting;
   }
 
   /** A zygote ended: its children died with it (parent-death signal). A later fork starts a new one. */
-  private zygoteGone(kind: Startup, zygote: Zygote): void {
+  private zygoteGone(kind: Startup): void {
     if (!this.stopping) this.options.log({ level: 'warn', message: `the ${kind} zygote exited`, source: this.kernel.id, time: Date.now() });
     this.zygotes.delete(kind);
     for (const link of this.links.values()) {
       if (link.startup === kind && link.child === null) this.exited(link, null, 'SIGKILL');
     }
-    void zygote;
   }
 
   private forkedExit(exit: ChildExitReport): void {
