@@ -100,7 +100,8 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
       return got.some((e) => e.msg === 'to the dead' && e.to === child.id) ? got : undefined;
     });
     expect(seen.length).toBeGreaterThan(0);
-    expect(logs.some((l) => l.includes('exited with code 3'))).toBe(true);
+    // The exit status comes from the process's reaper (libuv, or the zygote), on its own schedule.
+    await eventually(() => (logs.some((l) => l.includes('exited with code 3')) ? true : undefined), 5000);
   });
 
   it('report a process killed with SIGKILL, and keep the rest running', async () => {
