@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorAddress, ActorSystem, DeadActorError, InvalidActorSpecError, Actor, type ActorSystemOptions } from '../dist/index.js';
-import { Blocker, CrashSupervisor, Crasher, HogSupervisor, ThreadProbe } from './fixtures/worker-actors.js';
+import { Blocker, CrashSupervisor, Crasher, ThreadProbe } from './fixtures/worker-actors.js';
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { eventually } from './conformance/bases.js';
 
@@ -105,8 +105,8 @@ describe('workers base', () => {
   it('reports the actors of a thread that hit its resourceLimits, and replaces the thread', async () => {
     const sys = await start(1, { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
     const bystander = await sys.createActor(ThreadProbe);
-    const supervisor = await sys.createActor(HogSupervisor);
-    const hog = (await sys.ask(supervisor, 'spawn', 5000)) as ActorAddress;
+    const supervisor = await sys.createActor(CrashSupervisor);
+    const hog = (await sys.ask(supervisor, { spawn: 'MemoryHog' }, 5000)) as ActorAddress;
     await sys.ask(hog, 'thread', 5000);
     const hanging = sys.ask(hog, 'hog', 30_000);
     await expect(hanging).rejects.toBeInstanceOf(DeadActorError);
