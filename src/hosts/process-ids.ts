@@ -1,5 +1,9 @@
 /** Kernel ids for new processes, made without asking anyone (placement is synchronous). */
 import { randomBytes } from 'node:crypto';
+import type { PlacementRequest } from '../core/kernel.js';
+import { FrameKind, type Frame } from '../core/protocol.js';
+import type { Startup } from './process-protocol.js';
+import { checkStartup } from './startup.js';
 
 /**
  * `<system>:p<random>`: unique without coordination and of constant length
@@ -10,4 +14,16 @@ import { randomBytes } from 'node:crypto';
 export function newProcessKernelId(anyKernelIdOfTheSystem: string): string {
   const system = anyKernelIdOfTheSystem.slice(0, anyKernelIdOfTheSystem.indexOf(':'));
   return `${system}:p${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Placement in a new process, from a kernel that cannot start one itself (a
+ * worker thread, a process): asks the system's thread with `toMain` and
+ * returns the new kernel's id at once; frames for it wait there until it connects.
+ */
+export function requestProcessKernel(request: PlacementRequest, ownKernelId: string, fallback: Startup, toMain: (frame: Frame) => void): string {
+  const startup = checkStartup(request.options.startup, fallback);
+  const kernelId = newProcessKernelId(ownKernelId);
+  toMain([FrameKind.Control, { op: 'spawnKernel', kernelId, startup, preload: request.spec.ref?.module }]);
+  return kernelId;
 }

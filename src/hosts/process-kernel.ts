@@ -22,9 +22,8 @@ import { DEFAULT_LIMITS } from '../transport/codec.js';
 import { openEnvelope } from '../transport/envelope.js';
 import { StreamLink } from '../transport/stream-link.js';
 import { HostBasics } from './host-basics.js';
-import { checkStartup } from './startup.js';
 import type { Hello, ProcessBoot } from './process-protocol.js';
-import { newProcessKernelId } from './process-ids.js';
+import { requestProcessKernel } from './process-ids.js';
 
 class ProcessKernelHost extends HostBasics implements KernelHost {
   kernel!: Kernel;
@@ -48,11 +47,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
   place(request: PlacementRequest): string {
     const host = request.options.host;
     if (host === 'inline' || host === 'worker' || (host === undefined && !this.boot.processPerActor)) return this.boot.kernelId;
-    const startup = checkStartup(request.options.startup, this.boot.startup);
-    const kernelId = newProcessKernelId(this.boot.kernelId);
-    const op: ControlOp = { op: 'spawnKernel', kernelId, startup, preload: request.spec.ref?.module };
-    this.sendFrame(this.boot.mainKernelId, [FrameKind.Control, op]);
-    return kernelId;
+    return requestProcessKernel(request, this.boot.kernelId, this.boot.startup, (frame) => this.sendFrame(this.boot.mainKernelId, frame));
   }
 
   log(record: LogRecord): void {

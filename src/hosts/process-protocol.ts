@@ -38,3 +38,18 @@ export type ZygoteEvent =
 
 /** Largest hello or boot record; anything longer is not one of ours. */
 export const MAX_HELLO_BYTES = 4096;
+
+/** Calls `handle` with each JSON line `stream` carries (the zygote's control pipe, both ends). */
+export function readJsonLines<T>(stream: NodeJS.ReadableStream, handle: (message: T) => void): void {
+  let input = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    input += chunk;
+    let newline: number;
+    while ((newline = input.indexOf('\n')) >= 0) {
+      const line = input.slice(0, newline);
+      input = input.slice(newline + 1);
+      if (line !== '') handle(JSON.parse(line) as T);
+    }
+  });
+}

@@ -10,9 +10,8 @@ import type { LogRecord } from '../core/log.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { HostBasics } from './host-basics.js';
 import { choosePoolKernel, countOn, type PoolView } from './placement.js';
-import { newProcessKernelId } from './process-ids.js';
+import { requestProcessKernel } from './process-ids.js';
 import { connectThread, Router } from './router.js';
-import { checkStartup } from './startup.js';
 import type { MainToWorker, PeerInfo, WorkerBoot } from './worker-protocol.js';
 
 const boot = workerData as WorkerBoot;
@@ -27,11 +26,7 @@ class WorkerHost extends HostBasics implements KernelHost {
 
   place(request: Parameters<KernelHost['place']>[0]): string {
     if (request.options.host === 'process') {
-      // Processes are started by the main thread; frames for this id wait there until it connects.
-      const kernelId = newProcessKernelId(boot.kernelId);
-      const startup = checkStartup(request.options.startup, boot.startup);
-      router.send(boot.mainKernelId, [FrameKind.Control, { op: 'spawnKernel', kernelId, startup, preload: request.spec.ref?.module }]);
-      return kernelId;
+      return requestProcessKernel(request, boot.kernelId, boot.startup, (frame) => router.send(boot.mainKernelId, frame));
     }
     if (request.options.dedicated) {
       const kernelId = `${boot.kernelId}~d${++dedicatedSeq}`;

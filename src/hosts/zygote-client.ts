@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { ProcessBoot, ZygoteCommand, ZygoteEvent } from './process-protocol.js';
+import { readJsonLines, type ProcessBoot, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
 
 const ENTRY = fileURLToPath(new URL('./zygote-entry.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -87,18 +87,8 @@ export class Zygote {
   }
 
   private listen(onReady: () => void): void {
-    let input = '';
-    this.control.setEncoding('utf8');
     this.control.on('error', () => undefined); // the exit event reports the end
-    this.control.on('data', (chunk: string) => {
-      input += chunk;
-      let newline: number;
-      while ((newline = input.indexOf('\n')) >= 0) {
-        const line = input.slice(0, newline);
-        input = input.slice(newline + 1);
-        if (line !== '') this.event(JSON.parse(line) as ZygoteEvent, onReady);
-      }
-    });
+    readJsonLines<ZygoteEvent>(this.control, (event) => this.event(event, onReady));
   }
 
   private event(event: ZygoteEvent, onReady: () => void): void {

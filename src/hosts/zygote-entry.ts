@@ -23,7 +23,7 @@ import { requireNative } from '../native.js';
 import { toImportable } from './load-class.js';
 import { runProcessKernel } from './process-kernel.js';
 import { warmUp } from './zygote-warmup.js';
-import type { ZygoteCommand, ZygoteEvent } from './process-protocol.js';
+import { readJsonLines, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
 
 const addon = requireNative('fork');
 const control = new Socket({ fd: 3, readable: true, writable: true });
@@ -39,17 +39,7 @@ addon.onChildExit((exit) => {
   if (stopping && addon.forkedChildren().length === 0) process.exit(0);
 });
 
-let input = '';
-control.setEncoding('utf8');
-control.on('data', (chunk: string) => {
-  input += chunk;
-  let newline: number;
-  while ((newline = input.indexOf('\n')) >= 0) {
-    const line = input.slice(0, newline);
-    input = input.slice(newline + 1);
-    if (line !== '') handle(JSON.parse(line) as ZygoteCommand);
-  }
-});
+readJsonLines<ZygoteCommand>(control, handle);
 control.on('error', () => stop(true));
 control.on('close', () => stop(true));
 

@@ -31,7 +31,6 @@ export class StreamLink {
     public handlers: StreamLinkHandlers,
   ) {
     this.framer = createFramer(maxFrameBytes);
-    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish(undefined));
