@@ -193,12 +193,47 @@ Napi::Value RecvFds(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// dupFd(fd): a new close-on-exec descriptor for the same open file. A socket
+// handed to another thread of this process needs one of its own: the sender's
+// net.Socket closes the original when it is destroyed.
+Napi::Value DupFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (info.Length() < 1 || !GetFd(info[0], &fd)) {
+    Napi::TypeError::New(env, "dupFd(fd: number)").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) {
+    ErrnoError(env, errno, "fcntl(F_DUPFD_CLOEXEC)").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, copy);
+}
+
+// shutdownWrite(fd): no more bytes will be sent (the peer reads end of
+// stream), while what the peer still sends can be read.
+Napi::Value ShutdownWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (info.Length() < 1 || !GetFd(info[0], &fd)) {
+    Napi::TypeError::New(env, "shutdownWrite(fd: number)").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  if (shutdown(fd, SHUT_WR) != 0 && errno != ENOTCONN) {
+    ErrnoError(env, errno, "shutdown").ThrowAsJavaScriptException();
+  }
+  return Napi::Value();
+}
+
 }  // namespace
 
 void InitFdPass(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New<SocketPair>(env, "socketPair"));
   exports.Set("sendFds", Napi::Function::New<SendFds>(env, "sendFds"));
   exports.Set("recvFds", Napi::Function::New<RecvFds>(env, "recvFds"));
+  exports.Set("dupFd", Napi::Function::New<DupFd>(env, "dupFd"));
+  exports.Set("shutdownWrite", Napi::Function::New<ShutdownWrite>(env, "shutdownWrite"));
 }
 
 }  // namespace thespis

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeAddonMissingError } from './errors.js';
 
 /** The ABI this file was written against; bumped with native/addon.cc. */
-const EXPECTED_ABI = 2;
+const EXPECTED_ABI = 3;
 
 /** Incremental length-prefixed frame parser (native/framing.cc). */
 export interface AddonFramer {
@@ -96,6 +96,10 @@ export interface NativeAddon {
   sendFds(socketFd: number, data: Uint8Array, fds: readonly number[]): number;
   /** null when the socket would block. */
   recvFds(socketFd: number, maxBytes: number, maxFds: number): ReceivedFds | null;
+  /** A close-on-exec duplicate of `fd` (the same open file, a descriptor of its own). */
+  dupFd(fd: number): number;
+  /** `shutdown(fd, SHUT_WR)`: the peer reads end of stream; reading goes on. */
+  shutdownWrite(fd: number): void;
   readonly FdWatcher: FdWatcherConstructor;
 
   // fork and reaping (native/fork.cc, native/reap.cc); main thread only.
@@ -132,7 +136,7 @@ export interface NativeStatus {
 /** The members each feature needs, for error messages that name the gap. */
 const FEATURE_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   framing: ['Framer', 'encodeFrames'],
-  fdpass: ['socketPair', 'sendFds', 'recvFds', 'FdWatcher'],
+  fdpass: ['socketPair', 'sendFds', 'recvFds', 'dupFd', 'shutdownWrite', 'FdWatcher'],
   fork: ['fork', 'exitNow', 'getpid', 'getppid', 'onChildExit', 'reapChildren', 'forkedChildren'],
 };
 const ALL_MEMBERS = [...new Set(Object.values(FEATURE_MEMBERS).flat())];

@@ -1,11 +1,11 @@
 /**
  * The main module of a spawned process kernel (`startup: 'spawn'`):
- * `node process-entry.js <boot JSON>`. It connects back to the system's
- * Unix socket and runs the kernel there.
+ * `node process-entry.js <boot JSON>`. Its link to the system's process is
+ * the socket it inherited as fd 3 (with the addon), or a connection back to
+ * the system's Unix socket (without).
  */
-import { connect } from 'node:net';
 import { runProcessKernel } from './process-kernel.js';
 import type { ProcessBoot } from './process-protocol.js';
 
 const boot = JSON.parse(process.argv[2] ?? '') as ProcessBoot;
-runProcessKernel(boot, connect(boot.socketPath), (code) => process.exit(code));
+runProcessKernel(boot, (code) => process.exit(code));

@@ -12,17 +12,18 @@
  * stopped, or its process died, even by SIGKILL) the process leaves: no
  * child outlives the system.
  */
-import type { Socket } from 'node:net';
+import { connect } from 'node:net';
 import { ActorAddress } from '../address.js';
 import { Kernel, type KernelHost, type PlacementRequest } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { FrameKind, type ControlOp, type Frame } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { openEnvelope } from '../transport/envelope.js';
+import { envelopeFdCount, openEnvelope } from '../transport/envelope.js';
+import { FdLink, closeAll, type RecordLink, type RecordLinkHandlers } from '../transport/fd-link.js';
 import { StreamLink } from '../transport/stream-link.js';
 import { HostBasics } from './host-basics.js';
-import type { Hello, ProcessBoot } from './process-protocol.js';
+import { helloRecord, type ProcessBoot } from './process-protocol.js';
 import { requestProcessKernel } from './process-ids.js';
 
 class ProcessKernelHost extends HostBasics implements KernelHost {
@@ -33,7 +34,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
 
   constructor(
     private readonly boot: ProcessBoot,
-    private readonly link: StreamLink,
+    private readonly link: RecordLink,
   ) {
     super();
   }
@@ -70,15 +71,16 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
     if (op.op === 'kernelDown' && this.channels.delete(op.kernelId)) this.dead.add(op.kernelId);
   }
 
-  received(record: Uint8Array): void {
+  received(record: Uint8Array, fds: number[]): void {
     const envelope = openEnvelope(record);
     if (envelope === null || envelope.destination !== this.boot.kernelId) {
+      closeAll(fds);
       this.warn('a record on the link is not an envelope for this kernel; dropped');
       return;
     }
     let frames: Frame[];
     try {
-      frames = this.channel(envelope.source).receive(envelope.payload);
+      frames = this.channel(envelope.source).receive(envelope.payload, fds);
     } catch (error) {
       // Bytes from another process: its batch is lost, this link stays.
       this.channels.delete(envelope.source);
@@ -91,7 +93,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
   private channel(kernelId: string): Channel {
     let channel = this.channels.get(kernelId);
     if (channel === undefined) {
-      channel = new Channel(kernelId, this.boot.kernelId, (envelope) => this.link.write(envelope));
+      channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds) => this.link.write(envelope, fds));
       channel.onDropped = (count, error) => this.warn(`${count} frame(s) to ${kernelId} could not be encoded; dropped`, error);
       this.channels.set(kernelId, channel);
     }
@@ -104,14 +106,27 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
 }
 
 /**
- * Runs this process's kernel on `socket` (connecting to the system's socket
- * path). `leave` ends the process: process.exit when spawned, the addon's
- * exitNow when forked.
+ * The link to the system's process that `boot` names (the inherited socket
+ * `linkFd`, or a connection to the system's socket path), opened with a hello:
+ * it tells the system the process runs (and, on a connection, who it is).
  */
-export function runProcessKernel(boot: ProcessBoot, socket: Socket, leave: (code: number) => void): void {
+export function openProcessLink(boot: ProcessBoot, handlers: RecordLinkHandlers): RecordLink {
+  const link =
+    boot.linkFd !== undefined
+      ? new FdLink(boot.linkFd, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, handlers)
+      : new StreamLink(connect(boot.socketPath!), DEFAULT_LIMITS.maxFrameBytes, handlers);
+  link.write(helloRecord({ kernelId: boot.kernelId, token: boot.token ?? '' }, boot.mainKernelId));
+  return link;
+}
+
+/**
+ * Runs this process's kernel on the link `boot` names. `leave` ends the
+ * process: process.exit when spawned, the addon's exitNow when forked.
+ */
+export function runProcessKernel(boot: ProcessBoot, leave: (code: number) => void): void {
   let host: ProcessKernelHost | undefined;
-  const link = new StreamLink(socket, DEFAULT_LIMITS.maxFrameBytes, {
-    onRecord: (record) => host!.received(record),
+  const link = openProcessLink(boot, {
+    onRecord: (record, fds) => host!.received(record, fds),
     onClosed: () => {
       host!.kernel.close();
       leave(0);
@@ -119,6 +134,4 @@ export function runProcessKernel(boot: ProcessBoot, socket: Socket, leave: (code
   });
   host = new ProcessKernelHost(boot, link);
   host.kernel = new Kernel(boot.kernelId, host, new ActorAddress(boot.admin.kernel, boot.admin.id), boot.capabilities);
-  const hello: Hello = { kernelId: boot.kernelId, token: boot.token };
-  link.write(Buffer.from(JSON.stringify(hello)));
 }

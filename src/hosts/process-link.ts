@@ -1,19 +1,22 @@
 /**
  * The system process's link to one child process kernel. It exists from the
- * moment the kernel is placed (so frames for it can be sent at once) and is
- * connected when the child dials back; frames sent before that wait here, in
- * their original form, so that if the child never arrives they become dead
- * letters and failed creates instead of vanishing.
+ * moment the kernel is placed (so frames for it can be sent at once). Frames
+ * wait here until there is a stream (a socket pair made at start, or the
+ * child's connection back), and their originals are kept until the child's
+ * hello proves it runs, so that if it never does they become dead letters and
+ * failed creates instead of vanishing.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Frame } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import type { Link } from '../transport/link.js';
-import type { StreamLink } from '../transport/stream-link.js';
+import { closeAll, type RecordLink } from '../transport/fd-link.js';
 import type { Startup } from './process-protocol.js';
 
 export class ProcessLink implements Link {
-  stream: StreamLink | null = null;
+  stream: RecordLink | null = null;
+  /** The child said hello: it reads what it is sent. */
+  confirmed = false;
   /** main ↔ this kernel. */
   readonly channel: Channel;
   /** This kernel → thread kernels, decoded here and re-sent on thread links (keyed by destination). */
@@ -24,7 +27,7 @@ export class ProcessLink implements Link {
   readonly exited: Promise<void>;
   markExited!: () => void;
   private early: Frame[] = [];
-  private earlyRecords: Uint8Array[] = [];
+  private earlyRecords: Array<[Uint8Array, readonly number[]]> = [];
 
   constructor(
     readonly kernelId: string,
@@ -32,33 +35,40 @@ export class ProcessLink implements Link {
     readonly startup: Startup,
     readonly token: string,
   ) {
-    this.channel = new Channel(kernelId, mainKernelId, (envelope) => this.stream?.write(envelope));
+    this.channel = new Channel(kernelId, mainKernelId, (envelope, fds) => this.stream!.write(envelope, fds));
     this.exited = new Promise<void>((resolve) => (this.markExited = resolve));
   }
 
   send(_destination: string, frame: Frame): void {
+    if (this.isDown) return;
+    if (!this.confirmed) this.early.push(frame);
     if (this.stream !== null) this.channel.send(frame);
-    else if (!this.isDown) this.early.push(frame);
   }
 
-  /** An envelope from another process, passed on as it came. */
-  forward(record: Uint8Array): void {
-    if (this.stream !== null) this.stream.write(record);
-    else if (!this.isDown) this.earlyRecords.push(record);
+  /** An envelope from another process, passed on as it came, with its descriptors (now this link's). */
+  forward(record: Uint8Array, fds: readonly number[]): void {
+    if (this.stream !== null) this.stream.write(record, fds);
+    else if (!this.isDown) this.earlyRecords.push([record, fds]);
+    else closeAll(fds);
   }
 
-  connect(stream: StreamLink): void {
+  connect(stream: RecordLink): void {
     this.stream = stream;
-    for (const record of this.earlyRecords) stream.write(record);
-    for (const frame of this.early) this.channel.send(frame);
-    this.early = [];
+    for (const [record, fds] of this.earlyRecords) stream.write(record, fds);
     this.earlyRecords = [];
+    for (const frame of this.early) this.channel.send(frame);
   }
 
-  /** Frames that never left (the child never connected). */
-  salvage(): Frame[] {
-    const frames = this.early;
+  confirm(): void {
+    this.confirmed = true;
     this.early = [];
+  }
+
+  /** Frames the child never read (it never said hello). */
+  salvage(): Frame[] {
+    const frames = this.confirmed ? [] : this.early;
+    this.early = [];
+    for (const [, fds] of this.earlyRecords) closeAll(fds);
     this.earlyRecords = [];
     return frames;
   }

@@ -1,5 +1,6 @@
 /** What the system process, its zygotes and its process kernels tell each other outside kernel frames. */
 import type { Capabilities } from '../core/capabilities.js';
+import { envelopeHeader, openEnvelope, sealEnvelope } from '../transport/envelope.js';
 
 export type Startup = 'spawn' | 'fork' | 'forkserver';
 
@@ -13,23 +14,53 @@ export interface ProcessBoot {
   startup: Startup;
   /** Whether an actor created here with no `host` gets a process of its own (the processes base). */
   processPerActor: boolean;
-  /** The system's Unix socket to connect back to, and the token that proves who is connecting. */
-  socketPath: string;
-  token: string;
+  /**
+   * The link to the system's process. With the addon: an inherited socket
+   * (`linkFd`), one end of a socket pair the system made, which can carry
+   * descriptors. Without it: the system's Unix socket to connect back to, and
+   * the token that proves who is connecting.
+   */
+  linkFd?: number;
+  socketPath?: string;
+  token?: string;
 }
 
-/** The first record a process kernel sends on its connection. */
+/**
+ * The first record a process kernel sends on its link: an envelope (so every
+ * record on a process link is one) whose payload is this, as JSON.
+ */
 export interface Hello {
   kernelId: string;
   token: string;
 }
 
-/** System process → zygote, one JSON line each, on the zygote's fd 3. */
+export function helloRecord(hello: Hello, mainKernelId: string): Uint8Array {
+  return sealEnvelope(envelopeHeader(mainKernelId, hello.kernelId), Buffer.from(JSON.stringify(hello)));
+}
+
+/** The hello in `record`, or null when it is not one. */
+export function readHello(record: Uint8Array): Hello | null {
+  if (record.length > MAX_HELLO_BYTES) return null;
+  const envelope = openEnvelope(record);
+  if (envelope === null || envelope.fdCount !== 0) return null;
+  try {
+    const payload = envelope.payload;
+    const hello = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8')) as Partial<Hello>;
+    return hello.kernelId === envelope.source && typeof hello.token === 'string' ? (hello as Hello) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * System process → zygote, one record each on the zygote's fd 3 (an fd link:
+ * see controlRecord). A fork command carries the child's end of its link.
+ */
 export type ZygoteCommand =
   | { cmd: 'fork'; id: number; boot: ProcessBoot; preload?: string }
   | { cmd: 'stop' };
 
-/** Zygote → system process, one JSON line each. */
+/** Zygote → system process, one record each. */
 export type ZygoteEvent =
   | { event: 'ready' }
   | { event: 'forked'; id: number; pid: number }
@@ -39,17 +70,20 @@ export type ZygoteEvent =
 /** Largest hello or boot record; anything longer is not one of ours. */
 export const MAX_HELLO_BYTES = 4096;
 
-/** Calls `handle` with each JSON line `stream` carries (the zygote's control pipe, both ends). */
-export function readJsonLines<T>(stream: NodeJS.ReadableStream, handle: (message: T) => void): void {
-  let input = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    input += chunk;
-    let newline: number;
-    while ((newline = input.indexOf('\n')) >= 0) {
-      const line = input.slice(0, newline);
-      input = input.slice(newline + 1);
-      if (line !== '') handle(JSON.parse(line) as T);
-    }
-  });
+/** A zygote control record: `[u8 descriptor count][JSON]`. */
+export function controlRecord(message: ZygoteCommand | ZygoteEvent, fdCount = 0): Uint8Array {
+  const json = Buffer.from(JSON.stringify(message));
+  const record = Buffer.allocUnsafe(1 + json.length);
+  record[0] = fdCount;
+  json.copy(record, 1);
+  return record;
+}
+
+/** How many descriptors a control record carries (for FdLink), -1 when it is empty. */
+export function controlFdCount(record: Uint8Array): number {
+  return record.length === 0 ? -1 : record[0]!;
+}
+
+export function readControl<T extends ZygoteCommand | ZygoteEvent>(record: Uint8Array): T {
+  return JSON.parse(Buffer.from(record.buffer, record.byteOffset + 1, record.length - 1).toString('utf8')) as T;
 }

@@ -26,11 +26,13 @@ import type { LogRecord } from '../core/log.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { openEnvelope } from '../transport/envelope.js';
+import { native } from '../native.js';
+import { envelopeFdCount, openEnvelope } from '../transport/envelope.js';
+import { FdLink, closeAll, closeFd, type RecordLink } from '../transport/fd-link.js';
 import { StreamLink } from '../transport/stream-link.js';
 import { newProcessKernelId } from './process-ids.js';
 import { ProcessLink } from './process-link.js';
-import { MAX_HELLO_BYTES, type Hello, type ProcessBoot, type Startup } from './process-protocol.js';
+import { readHello, type ProcessBoot, type Startup } from './process-protocol.js';
 import type { Router } from './router.js';
 import { checkStartup } from './startup.js';
 import { Zygote, type ChildExitReport } from './zygote-client.js';
@@ -130,9 +132,13 @@ export class ProcessHosts {
 
   // ---- starting ----------------------------------------------------------
 
+  /**
+   * With the addon, the link is a socket pair made here (it carries
+   * descriptors, and the child is linked from its first instruction); the
+   * child's end is inherited (spawn) or handed to the zygote with the fork
+   * command. Without it, a spawned child connects back to our socket path.
+   */
   private async start(link: ProcessLink, preload: string | undefined): Promise<void> {
-    const { path } = await this.listen();
-    if (link.isDown) return link.markExited();
     const k = this.kernel;
     const boot: ProcessBoot = {
       kernelId: link.kernelId,
@@ -141,20 +147,35 @@ export class ProcessHosts {
       capabilities: k.capabilities,
       startup: this.options.startup,
       processPerActor: this.options.processPerActor,
-      socketPath: path,
-      token: link.token,
     };
-    if (link.startup === 'spawn') {
-      const child = spawn(process.execPath, [ENTRY, JSON.stringify(boot)], { stdio: ['ignore', 'inherit', 'inherit'] });
-      link.child = child;
-      child.once('error', (error) => this.down(link, error));
-      child.once('exit', (code, signal) => this.exited(link, code, signal));
+    if (native === null) {
+      const { path } = await this.listen();
+      if (link.isDown) return link.markExited();
+      this.spawnChild(link, { ...boot, socketPath: path, token: link.token }, 'ignore');
       return;
     }
-    const zygote = await this.zygote(link.startup);
-    link.pid = await zygote.fork(boot, link.startup === 'fork' ? preload : undefined);
+    const zygote = link.startup === 'spawn' ? null : await this.zygote(link.startup);
+    if (link.isDown) return link.markExited();
+    const [mine, theirs] = native.socketPair();
+    this.attach(link, new FdLink(mine, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, { onRecord: () => undefined, onClosed: () => undefined }));
+    if (zygote === null) {
+      try {
+        this.spawnChild(link, { ...boot, linkFd: 3 }, theirs);
+      } finally {
+        closeFd(theirs);
+      }
+      return;
+    }
+    link.pid = await zygote.fork(boot, theirs, link.startup === 'fork' ? preload : undefined);
     this.byPid.set(link.pid, link);
     if (link.isDown) link.kill();
+  }
+
+  private spawnChild(link: ProcessLink, boot: ProcessBoot, linkEnd: number | 'ignore'): void {
+    const child = spawn(process.execPath, [ENTRY, JSON.stringify(boot)], { stdio: ['ignore', 'inherit', 'inherit', linkEnd] });
+    link.child = child;
+    child.once('error', (error) => this.down(link, error));
+    child.once('exit', (code, signal) => this.exited(link, code, signal));
   }
 
   private zygote(kind: 'fork' | 'forkserver'): Promise<Zygote> {
@@ -194,44 +215,44 @@ export class ProcessHosts {
 
   // ---- connections and routing -------------------------------------------
 
-  /** A process dialled back: its first record must be its hello (kernel id and token). */
+  /** A process dialled back (no addon): its first record must be its hello (kernel id and token). */
   private accept(socket: Socket): void {
     const timer = setTimeout(() => stream.destroy(new Error('no hello')), HELLO_TIMEOUT_MS).unref();
     const stream: StreamLink = new StreamLink(socket, DEFAULT_LIMITS.maxFrameBytes, {
       onRecord: (record) => {
         clearTimeout(timer);
-        const link = this.greet(record);
-        if (link === null) {
+        const hello = readHello(record);
+        const link = hello === null ? undefined : this.links.get(hello.kernelId);
+        if (link === undefined || link.stream !== null || hello?.token !== link.token) {
           this.warn('a connection that is not one of our processes was refused');
           stream.destroy(new Error('bad hello'));
           return;
         }
-        stream.handlers = {
-          onRecord: (next) => this.route(link, next),
-          onClosed: (error) => this.down(link, error),
-        };
-        link.connect(stream);
+        this.attach(link, stream);
+        link.confirm();
       },
       onClosed: () => clearTimeout(timer),
     });
   }
 
-  private greet(record: Uint8Array): ProcessLink | null {
-    if (record.length > MAX_HELLO_BYTES) return null;
-    let hello: Partial<Hello>;
-    try {
-      hello = JSON.parse(Buffer.from(record.buffer, record.byteOffset, record.length).toString('utf8')) as Partial<Hello>;
-    } catch {
-      return null;
-    }
-    const link = typeof hello.kernelId === 'string' ? this.links.get(hello.kernelId) : undefined;
-    if (link === undefined || link.stream !== null || hello.token !== link.token) return null;
-    return link;
+  /** `stream` is `link`'s from now on; on a socket pair, the first record is the child's hello. */
+  private attach(link: ProcessLink, stream: RecordLink): void {
+    stream.handlers = {
+      onRecord: (record, fds) => {
+        if (link.confirmed) return this.route(link, record, fds);
+        closeAll(fds);
+        if (readHello(record)?.kernelId === link.kernelId) link.confirm();
+        else this.broken(link, 'a first record that is not its hello');
+      },
+      onClosed: (error) => this.down(link, error),
+    };
+    link.connect(stream);
   }
 
-  private route(link: ProcessLink, record: Uint8Array): void {
+  private route(link: ProcessLink, record: Uint8Array, fds: readonly number[]): void {
     const envelope = openEnvelope(record);
     if (envelope === null || envelope.source !== link.kernelId) {
+      closeAll(fds);
       this.broken(link, 'a record that is not an envelope from that process');
       return;
     }
@@ -239,7 +260,7 @@ export class ProcessHosts {
     if (destination === this.kernel.id) {
       let frames: Frame[];
       try {
-        frames = link.channel.receive(envelope.payload);
+        frames = link.channel.receive(envelope.payload, fds);
       } catch (error) {
         this.broken(link, 'a bad batch', error);
         return;
@@ -252,14 +273,14 @@ export class ProcessHosts {
     }
     const target = this.links.get(destination);
     if (target !== undefined) {
-      target.forward(record);
+      target.forward(record, fds);
       return;
     }
-    this.proxy(link, destination, envelope.payload);
+    this.proxy(link, destination, envelope.payload, fds);
   }
 
   /** An envelope for a thread kernel (decoded and re-sent), or for a kernel that is gone. */
-  private proxy(link: ProcessLink, destination: string, payload: Uint8Array): void {
+  private proxy(link: ProcessLink, destination: string, payload: Uint8Array, fds: readonly number[]): void {
     let channel = link.proxies.get(destination);
     if (channel === undefined) {
       channel = new Channel(link.kernelId, destination, () => undefined);
@@ -267,7 +288,8 @@ export class ProcessHosts {
     }
     let frames: Frame[];
     try {
-      frames = channel.receive(payload);
+      // Not for this kernel: handed-off sockets stay descriptors, moved on by the thread link.
+      frames = channel.receive(payload, fds, false);
     } catch (error) {
       if (this.router.has(destination)) {
         this.broken(link, `a bad batch for ${destination}`, error);

@@ -5,6 +5,7 @@
  */
 import type { Kernel } from '../core/kernel.js';
 import type { Frame } from '../core/protocol.js';
+import { openHandles } from '../transport/handles.js';
 import type { Link } from '../transport/link.js';
 import { ThreadLink, type RingPair } from '../transport/thread-link.js';
 
@@ -81,8 +82,11 @@ export class Router {
 export function connectThread(kernel: Kernel, router: Router, peerId: string, rings: RingPair): ThreadLink {
   const link = new ThreadLink(
     rings,
-    (destination, frame) => {
-      if (destination === kernel.id) kernel.receiveFrame(frame);
+    (destination, frame, withHandles) => {
+      if (destination === kernel.id) {
+        if (withHandles) openHandles(frame);
+        kernel.receiveFrame(frame);
+      }
       else if (!router.send(destination, frame)) kernel.undeliverable(frame);
     },
     (error) =>

@@ -1,12 +1,14 @@
 /**
  * The system's side of a zygote (zygote-entry.ts): starts it, asks it to
  * fork process kernels, and hears of their exits (the zygote is their
- * parent and reaps them).
+ * parent and reaps them). Its control link is a socket pair read as an fd
+ * link, so each fork command can carry the child's end of its link.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { readJsonLines, type ProcessBoot, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
+import { requireNative } from '../native.js';
+import { FdLink, closeFd } from '../transport/fd-link.js';
+import { MAX_HELLO_BYTES, controlFdCount, controlRecord, readControl, type ProcessBoot, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
 
 const ENTRY = fileURLToPath(new URL('./zygote-entry.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -23,15 +25,29 @@ export class Zygote {
   readonly exited: Promise<void>;
   private gone = false;
 
+  private readonly control: FdLink;
+
   private constructor(
     private readonly child: ChildProcess,
-    private readonly control: Socket,
+    controlFd: number,
+    onReady: () => void,
     /** A forked child ended (or, when the zygote itself ends, every child it still had). */
     private readonly onChildExit: (exit: ChildExitReport) => void,
   ) {
+    this.control = new FdLink(controlFd, MAX_HELLO_BYTES * 4, controlFdCount, {
+      onRecord: (record) => {
+        try {
+          this.event(readControl<ZygoteEvent>(record), onReady);
+        } catch {
+          // not one of ours: the zygote runs our code only, so this cannot be
+        }
+      },
+      onClosed: () => undefined, // the exit event reports the end
+    });
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.once('exit', () => {
       this.gone = true;
+      this.control.destroy(new Error('the zygote exited'));
       for (const { reject } of this.waiting.values()) reject(new Error('the zygote exited'));
       this.waiting.clear();
     });
@@ -39,12 +55,19 @@ export class Zygote {
 
   /** A running zygote: `warm` ones import each actor's module before forking it. */
   static start(kind: 'fork' | 'forkserver', onChildExit: (exit: ChildExitReport) => void): Promise<Zygote> {
-    const child = spawn(process.execPath, ['--single-threaded', ENTRY], {
-      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-      env: { ...process.env, THESPIS_ZYGOTE: kind },
-    });
-    const control = child.stdio[3] as Socket;
-    const zygote = new Zygote(child, control, onChildExit);
+    const [mine, theirs] = requireNative('fork').socketPair();
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, ['--single-threaded', ENTRY], {
+        stdio: ['ignore', 'inherit', 'inherit', theirs],
+        env: { ...process.env, THESPIS_ZYGOTE: kind },
+      });
+    } catch (error) {
+      closeFd(mine);
+      throw error;
+    } finally {
+      closeFd(theirs);
+    }
     return new Promise<Zygote>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`the ${kind} zygote did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
       const fail = (error: Error): void => {
@@ -54,21 +77,24 @@ export class Zygote {
       };
       child.once('error', fail);
       child.once('exit', (code, signal) => fail(new Error(`the ${kind} zygote exited while starting (code ${code}, signal ${signal})`)));
-      zygote.listen(() => {
+      const zygote: Zygote = new Zygote(child, mine, () => {
         clearTimeout(timer);
         child.removeListener('error', fail);
         resolve(zygote);
-      });
+      }, onChildExit);
     });
   }
 
-  /** Fork a process kernel; resolves with its pid. */
-  fork(boot: ProcessBoot, preload?: string): Promise<number> {
-    if (this.gone) return Promise.reject(new Error('the zygote exited'));
+  /** Fork a process kernel linked by `linkFd` (taken over: closed here once sent); resolves with its pid. */
+  fork(boot: ProcessBoot, linkFd: number, preload?: string): Promise<number> {
+    if (this.gone) {
+      closeFd(linkFd);
+      return Promise.reject(new Error('the zygote exited'));
+    }
     const id = ++this.nextId;
     return new Promise<number>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.command({ cmd: 'fork', id, boot, preload });
+      this.control.write(controlRecord({ cmd: 'fork', id, boot, preload }, 1), [linkFd]);
     });
   }
 
@@ -83,12 +109,7 @@ export class Zygote {
   }
 
   private command(command: ZygoteCommand): void {
-    this.control.write(`${JSON.stringify(command)}\n`);
-  }
-
-  private listen(onReady: () => void): void {
-    this.control.on('error', () => undefined); // the exit event reports the end
-    readJsonLines<ZygoteEvent>(this.control, (event) => this.event(event, onReady));
+    this.control.write(controlRecord(command));
   }
 
   private event(event: ZygoteEvent, onReady: () => void): void {

@@ -7,8 +7,10 @@
  * Python's fork inherits loaded modules); the `forkserver` zygote holds only
  * the runtime, so each child imports its actor fresh.
  *
- * Commands arrive as JSON lines on fd 3 (a pipe from the system process);
- * events leave the same way. It reaps its children itself (only the pids it
+ * Commands arrive as records on fd 3 (a socket pair with the system process,
+ * read as an fd link, so a fork command brings the child's end of its link
+ * to the system: the child is connected the moment it exists); events leave
+ * the same way. It reaps its children itself (only the pids it
  * forked: see native/reap.cc) and reports each exit. When fd 3 ends (the
  * system stopped or died), it kills what is left, reaps it, and exits.
  *
@@ -17,21 +19,40 @@
  * inside an I/O callback), and the child closes the zygote's handles before
  * its loop runs again, and ignores work it inherited (`isChild` checks).
  */
-import { Socket, connect } from 'node:net';
 import { constants } from 'node:os';
 import { requireNative } from '../native.js';
+import { FdLink, closeAll, closeFd } from '../transport/fd-link.js';
 import { toImportable } from './load-class.js';
 import { runProcessKernel } from './process-kernel.js';
 import { warmUp } from './zygote-warmup.js';
-import { readJsonLines, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
+import { MAX_HELLO_BYTES, controlFdCount, controlRecord, readControl, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
 
 const addon = requireNative('fork');
-const control = new Socket({ fd: 3, readable: true, writable: true });
 let isChild = false;
 let stopping = false;
+let warm = false;
+/** Commands that came during the warm-up, with their descriptors. */
+const early: Array<[ZygoteCommand, number[]]> = [];
+/** Link ends of children not forked yet: a child must not keep its siblings' (their links would not end with them). */
+const unforked = new Set<number>();
+
+const control = new FdLink(3, MAX_HELLO_BYTES * 4, controlFdCount, {
+  onRecord: (record, fds) => {
+    let command: ZygoteCommand;
+    try {
+      command = readControl<ZygoteCommand>(record);
+    } catch {
+      closeAll(fds);
+      return;
+    }
+    if (warm) handle(command, fds);
+    else early.push([command, fds]);
+  },
+  onClosed: () => stop(true),
+});
 
 function emit(event: ZygoteEvent): void {
-  if (!isChild) control.write(`${JSON.stringify(event)}\n`);
+  if (!isChild) control.write(controlRecord(event));
 }
 
 addon.onChildExit((exit) => {
@@ -39,42 +60,52 @@ addon.onChildExit((exit) => {
   if (stopping && addon.forkedChildren().length === 0) process.exit(0);
 });
 
-readJsonLines<ZygoteCommand>(control, handle);
-control.on('error', () => stop(true));
-control.on('close', () => stop(true));
-
-function handle(command: ZygoteCommand): void {
+function handle(command: ZygoteCommand, fds: number[]): void {
   if (command.cmd === 'stop') {
+    closeAll(fds);
     stop(false);
     return;
   }
+  const linkFd = fds[0];
+  if (linkFd === undefined || fds.length !== 1) {
+    closeAll(fds);
+    emit({ event: 'failed', id: command.id, error: 'the fork command came without its link' });
+    return;
+  }
+  unforked.add(linkFd);
   const preload = command.preload === undefined ? Promise.resolve() : import(toImportable(command.preload)).then(() => undefined);
   // A module that fails to import fails in the child too, where the create reports it.
   void preload
     .catch(() => undefined)
     .then(() =>
       setImmediate(() => {
-        if (isChild || stopping) return;
+        if (isChild) return;
+        unforked.delete(linkFd);
+        if (stopping) return closeFd(linkFd);
         let pid: number;
         try {
           pid = addon.fork({ parentDeathSignal: constants.signals.SIGKILL });
         } catch (error) {
+          closeFd(linkFd);
           emit({ event: 'failed', id: command.id, error: String(error) });
           return;
         }
-        if (pid === 0) becomeChild(command);
-        else emit({ event: 'forked', id: command.id, pid });
+        if (pid === 0) return becomeChild(command, linkFd);
+        closeFd(linkFd); // the child's now
+        emit({ event: 'forked', id: command.id, pid });
       }),
     );
 }
 
 /** Runs in the forked child: drop the zygote's handles, then be a process kernel. */
-function becomeChild(command: Extract<ZygoteCommand, { cmd: 'fork' }>): void {
+function becomeChild(command: Extract<ZygoteCommand, { cmd: 'fork' }>, linkFd: number): void {
   isChild = true;
-  control.removeAllListeners();
-  control.destroy();
+  control.handlers = { onRecord: (_record, fds) => closeAll(fds), onClosed: () => undefined };
+  control.destroy(new Error('forked'));
+  for (const [, fds] of early) closeAll(fds);
+  closeAll([...unforked]);
   addon.onChildExit(null);
-  runProcessKernel(command.boot, connect(command.boot.socketPath), (code) => addon.exitNow(code));
+  runProcessKernel({ ...command.boot, linkFd }, (code) => addon.exitNow(code));
 }
 
 /** Leave once every child is gone; `now` (the system is gone) kills them first. */
@@ -95,12 +126,12 @@ function kill(pid: number): void {
   }
 }
 
-// Commands wait in the pipe until the warm-up is done.
-control.pause();
+// Commands wait until the warm-up is done.
 void warmUp().then(
   () => {
-    control.resume();
+    warm = true;
     emit({ event: 'ready' });
+    for (const [command, fds] of early.splice(0)) handle(command, fds);
   },
   (error: unknown) => {
     process.stderr.write(`thespis zygote: warm-up failed: ${String(error)}\n`);

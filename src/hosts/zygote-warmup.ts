@@ -1,24 +1,22 @@
 /**
  * Before a zygote says it is ready, it runs one actor through a real process
- * kernel, against a stand-in for the system on a socket of its own: hello,
+ * kernel, against a stand-in for the system on a socket pair of its own:
  * create, a message each way, exit. V8 compiles functions on first call, so
  * without this every forked child would compile the kernel, codec and socket
  * paths again (measured: ~10 ms per child); after it, children inherit the
  * compiled code and start in a few milliseconds. Everything it opens is
  * closed before the first fork.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 // The whole public runtime, so a child imports only its actor's own module.
 import { Actor, ActorAddress, ActorExitRequest } from '../index.js';
 import { FrameKind } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { openEnvelope } from '../transport/envelope.js';
-import { StreamLink } from '../transport/stream-link.js';
+import { requireNative } from '../native.js';
+import { envelopeFdCount, openEnvelope } from '../transport/envelope.js';
+import { FdLink } from '../transport/fd-link.js';
 import { runProcessKernel } from './process-kernel.js';
+import { readHello } from './process-protocol.js';
 
 export class WarmupActor extends Actor {
   static override module = import.meta.url;
@@ -31,47 +29,27 @@ const MAIN = 'warmup:main';
 const CHILD = 'warmup:p1';
 
 export async function warmUp(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'thespis-warmup-'));
-  const path = join(dir, 'w.sock');
-  const server = createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, resolve);
-    });
-    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-    const left = new Promise<void>((resolve) => {
-      runProcessKernel(
-        { kernelId: CHILD, mainKernelId: MAIN, admin: { kernel: MAIN, id: `${MAIN}.admin` }, capabilities: {}, startup: 'spawn', processPerActor: false, socketPath: path, token: 'warmup' },
-        connect(path),
-        () => resolve(),
-      );
-    });
-    await exchange(await accepted);
-    await left;
-  } finally {
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const [system, child] = requireNative('fork').socketPair();
+  const left = new Promise<void>((resolve) => {
+    runProcessKernel(
+      { kernelId: CHILD, mainKernelId: MAIN, admin: { kernel: MAIN, id: `${MAIN}.admin` }, capabilities: {}, startup: 'spawn', processPerActor: false, linkFd: child },
+      () => resolve(),
+    );
+  });
+  await exchange(system);
+  await left;
 }
 
 /** The stand-in system: create the actor, ask it once, ask it to exit, retire the process. */
-function exchange(socket: Socket): Promise<void> {
+function exchange(fd: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const me = new ActorAddress(MAIN, `${MAIN}.1`);
     const actor = new ActorAddress(CHILD, `${MAIN}.2`);
-    let greeted = false;
-    const link = new StreamLink(socket, DEFAULT_LIMITS.maxFrameBytes, {
-      onRecord: (record) => {
-        if (!greeted) {
-          greeted = true;
-          channel.send([FrameKind.Create, { address: actor, parent: me, spec: { module: WarmupActor.module, exportName: 'WarmupActor' }, ack: me }]);
-          channel.send([FrameKind.Message, actor, me, 'ping']);
-          return;
-        }
+    const link = new FdLink(fd, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, {
+      onRecord: (record, fds) => {
         const envelope = openEnvelope(record);
-        if (envelope === null) return;
-        for (const frame of channel.receive(envelope.payload)) {
+        if (envelope === null || readHello(record) !== null) return;
+        for (const frame of channel.receive(envelope.payload, fds)) {
           if (frame[0] === FrameKind.Message && typeof frame[3] === 'object' && frame[3] !== null && 'echo' in frame[3]) {
             channel.send([FrameKind.Message, actor, me, new ActorExitRequest()]);
           } else if (frame[0] === FrameKind.Control && frame[1].op === 'retire') {
@@ -81,6 +59,8 @@ function exchange(socket: Socket): Promise<void> {
       },
       onClosed: (error) => (error ? reject(error) : resolve()),
     });
-    const channel = new Channel(CHILD, MAIN, (envelope) => link.write(envelope));
+    const channel = new Channel(CHILD, MAIN, (envelope, fds) => link.write(envelope, fds));
+    channel.send([FrameKind.Create, { address: actor, parent: me, spec: { module: WarmupActor.module, exportName: 'WarmupActor' }, ack: me }]);
+    channel.send([FrameKind.Message, actor, me, 'ping']);
   });
 }

@@ -31,6 +31,7 @@ import { CodecError } from '../errors.js';
 /** Our tags (documented in codec.ts, registered there with cbor-x). */
 export const ADDRESS_TAG = 47390;
 export const MESSAGE_TAG = 47391;
+export const HANDLE_TAG = 47392;
 
 const RECORD_DEFINITION_TAG = 0xdfff;
 const RECORD_REFERENCE_FIRST = 0xe000;
@@ -61,6 +62,7 @@ function tagRule(tag: number): number {
       return MAP;
     case ADDRESS_TAG:
     case MESSAGE_TAG:
+    case HANDLE_TAG:
       return ARRAY | DEFINITE;
     // Typed arrays: cbor-x's little-endian tags and, for elements wider than a
     // byte, their big-endian twins (tag - 4).

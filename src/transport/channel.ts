@@ -10,6 +10,9 @@
  * (at most BATCH_FRAMES), like the thread links: per-record costs are paid per
  * batch, not per message.
  *
+ * A socket or server inside a message travels as a descriptor beside the
+ * envelope (handles.ts): the sink gets the envelope with its descriptors.
+ *
  * Decoding is for untrusted bytes (the codec's pre-scan is on, and every
  * decoded frame's shape is checked): a channel's far end may be any process.
  */
@@ -19,6 +22,7 @@ import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } 
 import { Codec, type CodecLimits } from './codec.js';
 import { envelopeHeader, sealEnvelope } from './envelope.js';
 import { isFrame } from './frame-check.js';
+import { HandleScope, openHandles } from './handles.js';
 
 const BATCH_FRAMES = 256;
 
@@ -27,6 +31,7 @@ export class Channel {
   private readonly header: Uint8Array;
   private readonly sent = new AddressEncoder();
   private readonly received = new AddressDecoder();
+  private readonly handles = new HandleScope(true);
   private batch: Frame[] = [];
   private flushQueued = false;
   private readonly flushBound = (): void => this.flush();
@@ -35,8 +40,8 @@ export class Channel {
     /** The kernel at the far end. */
     readonly peer: string,
     self: string,
-    /** Takes each sealed envelope, in order. */
-    private readonly sink: (envelope: Uint8Array) => void,
+    /** Takes each sealed envelope, in order, with the descriptors that travel with it (now the sink's). */
+    private readonly sink: (envelope: Uint8Array, fds: readonly number[]) => void,
     limits: Partial<CodecLimits> = {},
   ) {
     this.codec = new Codec(limits, { sequential: true });
@@ -54,18 +59,22 @@ export class Channel {
   }
 
   /**
-   * The frames in one envelope payload from the peer. Throws CodecError when
-   * the bytes break a limit, are not a batch, or hold a frame of the wrong
-   * shape (nothing of such a batch is delivered).
+   * The frames in one envelope payload from the peer, and the descriptors
+   * that came with it (taken over: what the frames do not claim is closed).
+   * `deliver`: the frames are for this kernel, so handed-off sockets are
+   * opened; otherwise they stay PassedHandles for the next link. Throws
+   * CodecError when the bytes break a limit, are not a batch, or hold a frame
+   * of the wrong shape (nothing of such a batch is delivered).
    */
-  receive(payload: Uint8Array): Frame[] {
-    const batch = this.codec.decode(payload);
+  receive(payload: Uint8Array, fds: readonly number[] = [], deliver = true): Frame[] {
+    const batch = this.handles.decoding(fds, () => this.codec.decode(payload));
     if (!Array.isArray(batch)) throw new CodecError('an envelope payload must be a batch of frames');
     for (const frame of batch) {
       if (!Array.isArray(frame) || !unpackMessageFrame(this.received, frame) || !isFrame(frame)) {
         throw new CodecError('malformed frame in a batch');
       }
     }
+    if (deliver && this.handles.decoded > 0) for (const frame of batch as Frame[]) openHandles(frame);
     return batch as Frame[];
   }
 
@@ -74,19 +83,11 @@ export class Channel {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    const envelope = this.seal(batch);
-    if (envelope !== null) {
-      this.sink(envelope);
-      return;
-    }
+    if (this.seal(batch)) return;
     // Some frame cannot travel (a function inside a message, say): send the
     // others one by one, so only the bad ones are lost, and say so.
     let dropped = 0;
-    for (const frame of batch) {
-      const single = this.seal([frame]);
-      if (single !== null) this.sink(single);
-      else dropped++;
-    }
+    for (const frame of batch) if (!this.seal([frame])) dropped++;
     this.onDropped?.(dropped, this.lastError);
   }
 
@@ -94,18 +95,24 @@ export class Channel {
   onDropped: ((count: number, error: unknown) => void) | undefined;
   private lastError: unknown = undefined;
 
-  /** The envelope for `frames`, or null (with every numbering undone) when they cannot be encoded. */
-  private seal(frames: Frame[]): Uint8Array | null {
+  /** Sends the envelope for `frames`; false (with every numbering and hand-off undone) when they cannot be encoded. */
+  private seal(frames: Frame[]): boolean {
     const refs = this.sent;
+    const handles = this.handles;
     refs.mark();
+    let envelope: Uint8Array;
     try {
-      const payload = this.codec.encode(frames.map((frame) => packMessageFrame(refs, frame)));
-      refs.commit();
-      return sealEnvelope(this.header, payload);
+      const payload = handles.encoding(() => this.codec.encode(frames.map((frame) => packMessageFrame(refs, frame))));
+      envelope = sealEnvelope(this.header, payload, handles.outgoing.length);
     } catch (error) {
       refs.rollback();
+      handles.rollback();
       this.lastError = error;
-      return null;
+      return false;
     }
+    refs.commit();
+    handles.commit();
+    this.sink(envelope, handles.outgoing);
+    return true;
   }
 }

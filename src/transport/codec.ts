@@ -14,6 +14,8 @@
  * space above the 40500 floor cbor-x leaves to applications, clear of cbor-x's
  * own tags (records 0xdff9-0xffff), and mean something only between thespis peers:
  * - 47390 ActorAddress: [kernel, id]. The kernel-local cache slot never travels.
+ * - 47392 handed-off socket or server: [kind, slot, buffered bytes]; only
+ *   inside a link's HandleScope (handles.ts).
  * - 47391 registered message: [name, {own enumerable fields}]. The receiver
  *   gives the decoded fields object the registered class's prototype: no
  *   constructor, setter or other code of the class runs. A name
@@ -24,9 +26,10 @@ import { Decoder, Encoder, Tag, addExtension } from 'cbor-x';
 import { ActorAddress } from '../address.js';
 import { CodecError } from '../errors.js';
 import { messageRegistry } from '../messages.js';
-import { ADDRESS_TAG, MESSAGE_TAG, scanCbor } from './cbor-limits.js';
+import { ADDRESS_TAG, HANDLE_TAG, MESSAGE_TAG, scanCbor } from './cbor-limits.js';
+import { HandleClass, decodeHandle, encodeHandle } from './handles.js';
 
-export { ADDRESS_TAG, MESSAGE_TAG } from './cbor-limits.js';
+export { ADDRESS_TAG, HANDLE_TAG, MESSAGE_TAG } from './cbor-limits.js';
 
 export interface CodecLimits {
   /** Largest frame, in bytes, that encode produces or decode accepts. */
@@ -150,6 +153,13 @@ addRawExtension({
 addRawExtension({ tag: 2, decode: decodeBigUint as (data: never) => bigint });
 addRawExtension({ tag: 3, decode: ((data: unknown) => -1n - decodeBigUint(data)) as (data: never) => bigint });
 addRawExtension({ tag: 27, decode: decodeErrorOrRegExp as (data: never) => Error | RegExp });
+// Before the other classes (cbor-x checks the last added first): messages rarely hold sockets.
+addRawExtension({
+  Class: HandleClass,
+  tag: HANDLE_TAG,
+  encode: encodeHandle as (value: never, encode: CborEncode) => void,
+  decode: decodeHandle as (data: never) => unknown,
+});
 addRawExtension({
   Class: RegisteredMessage,
   tag: MESSAGE_TAG,

@@ -13,4 +13,5 @@ export interface Link {
   salvage?(): Frame[];
 }
 
-export type FrameHandler = (destination: string, frame: Frame) => void;
+/** `withHandles`: the frame's batch held handed-off sockets (to open if the frame is delivered here). */
+export type FrameHandler = (destination: string, frame: Frame, withHandles: boolean) => void;

@@ -4,20 +4,18 @@
  * because per-write syscalls, not bytes, are what a socket charges for.
  * Incoming bytes go through a framer that refuses a declared length over
  * the limit before buffering it; a stream that breaks framing is destroyed
- * (that link only) with the reason.
+ * (that link only) with the reason. It cannot carry file descriptors (a
+ * net.Socket reads with read(), which drops them): with the addon built,
+ * process links are FdLinks instead.
  */
 import type { Socket } from 'node:net';
 import { CodecError } from '../errors.js';
+import { closeAll, type RecordLink, type RecordLinkHandlers } from './fd-link.js';
 import { createFramer, encodeFramesTs, type Framer } from './framing.js';
 
-export interface StreamLinkHandlers {
-  /** One complete record; a view into socket memory, valid as long as it is referenced. */
-  onRecord(record: Uint8Array): void;
-  /** The stream ended or was destroyed; `error` says why when it was not a clean end. */
-  onClosed(error: Error | undefined): void;
-}
+const NO_FDS: number[] = [];
 
-export class StreamLink {
+export class StreamLink implements RecordLink {
   private readonly framer: Framer;
   private queue: Uint8Array[] = [];
   private flushQueued = false;
@@ -28,7 +26,7 @@ export class StreamLink {
     private readonly socket: Socket,
     maxFrameBytes: number,
     /** Replaceable: a link's first record (a hello) may be read by someone else than the rest. */
-    public handlers: StreamLinkHandlers,
+    public handlers: RecordLinkHandlers,
   ) {
     this.framer = createFramer(maxFrameBytes);
     socket.on('data', (chunk: Buffer) => this.read(chunk));
@@ -36,7 +34,11 @@ export class StreamLink {
     socket.on('close', () => this.finish(undefined));
   }
 
-  write(record: Uint8Array): void {
+  write(record: Uint8Array, fds?: readonly number[]): void {
+    if (fds !== undefined && fds.length > 0) {
+      closeAll(fds);
+      throw new CodecError('this link cannot carry file descriptors (it is not an fd link)');
+    }
     if (this.closed) return;
     this.queue.push(record);
     if (!this.flushQueued) {
@@ -84,7 +86,7 @@ export class StreamLink {
     }
     for (const record of records) {
       if (this.closed) return;
-      this.handlers.onRecord(record);
+      this.handlers.onRecord(record, NO_FDS);
     }
   }
 

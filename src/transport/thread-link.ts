@@ -19,10 +19,12 @@ import type { Frame } from '../core/protocol.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './address-table.js';
 import { Fifo } from '../core/queue.js';
 import { Codec } from './codec.js';
+import { HandleScope } from './handles.js';
 import type { FrameHandler, Link } from './link.js';
 import { createRing, RingReader, RingWriter } from './ring.js';
 
 export const RING_BYTES = 1 << 20;
+const NO_FDS: number[] = [];
 const BATCH_FRAMES = 256;
 
 /** The two rings of a link, and their acknowledgement counters, as seen from one end. */
@@ -50,6 +52,8 @@ export class ThreadLink implements Link {
   private readonly codec = new Codec({}, { sequential: true, trusted: true });
   private readonly sentAddresses = new AddressEncoder();
   private readonly receivedAddresses = new AddressDecoder();
+  /** Sockets handed off between threads travel as descriptor numbers (handles.ts). */
+  private readonly handles = new HandleScope(false);
   private readonly writer: RingWriter;
   private readonly reader: RingReader;
   private closed = false;
@@ -81,19 +85,20 @@ export class ThreadLink implements Link {
       for (const record of records) {
         let decoded: unknown;
         try {
-          decoded = this.codec.decode(record);
+          decoded = this.handles.decoding(NO_FDS, () => this.codec.decode(record));
         } catch (error) {
           this.onBadFrame(error);
           continue;
         }
         const batch = decoded as unknown[];
+        const withHandles = this.handles.decoded > 0;
         for (let i = 0; i < batch.length; i += 2) {
           const frame = batch[i + 1] as Frame;
           if (!unpackMessageFrame(this.receivedAddresses, frame)) {
             this.onBadFrame(new Error('message frame names an address the link never defined'));
             continue;
           }
-          onFrame(batch[i] as string, frame);
+          onFrame(batch[i] as string, frame, withHandles);
         }
         Atomics.add(this.inAcks, 0, 1);
       }
@@ -121,7 +126,10 @@ export class ThreadLink implements Link {
     this.unacked.push(this.originals);
     this.originals = [];
     this.sentBatches++;
-    this.writer.writeOrQueue(this.codec.encode(batch));
+    const handles = this.handles;
+    const record = handles.encoding(() => this.codec.encode(batch));
+    handles.commit();
+    this.writer.writeOrQueue(record);
     // Forget what the peer has handled (the counter wraps at 2^32 like sentBatches | 0).
     const acked = Atomics.load(this.outAcks, 0);
     while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unacked.shift();
