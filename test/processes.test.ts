@@ -191,7 +191,7 @@ describe('process lifetimes', () => {
     expect(Date.now() - killedAt).toBeLessThanOrEqual(2000);
   });
 
-  it('without the addon, spawn works and the forked startups say the addon is needed', { timeout: 60_000 }, async () => {
+  it('without the addon, spawn works, and the forked startups and socket hand-off say the addon is needed', { timeout: 60_000 }, async () => {
     const script = fileURLToPath(new URL('./fixtures/no-native.mjs', import.meta.url));
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, THESPIS_NO_NATIVE: '1' } });
     let out = '';
@@ -204,5 +204,7 @@ describe('process lifetimes', () => {
     expect(result.fork).toMatch(/^NativeAddonMissingError: .*native addon.*npm install/);
     expect(result.forkserver).toMatch(/^NativeAddonMissingError/);
     expect(result.systemFork).toBe('NativeAddonMissingError');
+    expect(result.handOff).toMatch(/could not be encoded.*handing off a socket needs the thespis native addon/);
+    expect(result.serverKept).toBe(true);
   });
 });

@@ -77,6 +77,8 @@ export class ProcessHosts {
   spawnKernel(kernelId: string, startup: Startup, preload?: string): void {
     if (this.links.has(kernelId) || this.stopping) return;
     const link = new ProcessLink(kernelId, this.kernel.id, startup, randomBytes(16).toString('hex'));
+    link.channel.onDropped = (count, error) =>
+      this.options.log({ level: 'warn', message: `${count} frame(s) to ${kernelId} could not be encoded; dropped`, source: this.kernel.id, time: Date.now(), detail: String(error) });
     this.links.set(kernelId, link);
     this.router.add(kernelId, link);
     this.start(link, preload).catch((error: unknown) => {

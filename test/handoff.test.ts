@@ -1,0 +1,151 @@
+// Socket hand-off: a net.Socket or net.Server inside a message arrives in
+// another process (or thread) as a live socket on the same connection.
+//
+// Every conversation ends with the answering actor closing its descriptor
+// without a shutdown: the client sees the end of the stream only when no
+// other process (the listener, a relay, the system's process) still holds a
+// copy, so each test also proves the hand-off left none behind.
+import { connect, createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ActorSystem, nativeStatus, type ActorAddress, type BaseName, type Startup } from '../dist/index.js';
+import { LineAnswerer, Listener, SocketRelay } from './fixtures/handoff-actors.js';
+
+const DEADLINE_MS = 10_000;
+const native = nativeStatus().available;
+const STARTUPS: Startup[] = ['spawn', 'fork', 'forkserver'];
+
+let system: ActorSystem | undefined;
+let logs: string[] = [];
+afterEach(async () => {
+  await system?.shutdown();
+  system = undefined;
+});
+
+async function start(base: BaseName, startup?: Startup): Promise<ActorSystem> {
+  logs = [];
+  system = await ActorSystem.start({ base, startup, workers: 2, logger: (r) => logs.push(`${r.level} ${r.message} ${r.detail ?? ''}`) });
+  return system;
+}
+
+/**
+ * Connects to `port`, sends each line (the first at once, the next after
+ * each answer), then "quit"; resolves with the answers once the server side
+ * has closed the connection.
+ */
+function talk(port: number, lines: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const answers: string[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no end of stream within ${DEADLINE_MS} ms; answers so far: ${JSON.stringify(answers)}`));
+    }, DEADLINE_MS);
+    let text = '';
+    let sent = 0;
+    const sendNext = (): void => void socket.write(`${sent < lines.length ? lines[sent++] : 'quit'}\n`);
+    socket.setEncoding('utf8');
+    socket.on('connect', sendNext);
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      let newline: number;
+      while ((newline = text.indexOf('\n')) >= 0) {
+        answers.push(text.slice(0, newline));
+        text = text.slice(newline + 1);
+        if (sent <= lines.length && answers.length === sent) sendNext();
+      }
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answers);
+    });
+  });
+}
+
+function expected(pid: number, lines: string[]): string[] {
+  return [...lines.map((line) => `${pid}: ${line.toUpperCase()}`), 'bye'];
+}
+
+async function pidOf(sys: ActorSystem, actor: ActorAddress): Promise<number> {
+  return (await sys.ask(actor, 'pid', DEADLINE_MS)) as number;
+}
+
+async function listen(sys: ActorSystem, listener: ActorAddress, targets: ActorAddress[], via?: ActorAddress): Promise<{ port: number; pid: number }> {
+  return (await sys.ask(listener, { listen: targets, via }, DEADLINE_MS)) as { port: number; pid: number };
+}
+
+describe.runIf(native)('socket hand-off', () => {
+  for (const startup of STARTUPS) {
+    it(`hands accepted TCP connections from the system's process to process actors (${startup})`, async () => {
+      const sys = await start('processes', startup);
+      const answerers = [await sys.createActor(LineAnswerer), await sys.createActor(LineAnswerer)];
+      const pids = await Promise.all(answerers.map((a) => pidOf(sys, a)));
+      expect(new Set([process.pid, ...pids]).size).toBe(3);
+      const listener = await sys.createActor(Listener, { host: 'inline' });
+      const { port } = await listen(sys, listener, answerers);
+      for (let i = 0; i < 4; i++) {
+        const lines = [`hello ${i}`, `again ${i}`];
+        expect(await talk(port, lines)).toEqual(expected(pids[i % 2]!, lines));
+      }
+    });
+  }
+
+  it('passes a connection from process to process, through a relay in a third', async () => {
+    const sys = await start('processes', 'forkserver');
+    const [listener, relay, answerer] = [await sys.createActor(Listener), await sys.createActor(SocketRelay), await sys.createActor(LineAnswerer)];
+    const pids = [await pidOf(sys, relay), await pidOf(sys, answerer)];
+    const { port, pid } = await listen(sys, listener, [answerer], relay);
+    expect(new Set([process.pid, pid, ...pids]).size).toBe(4);
+    const answers = await Promise.all([0, 1, 2].map((i) => talk(port, [`line ${i}`])));
+    answers.forEach((got, i) => expect(got).toEqual(expected(pids[1]!, [`line ${i}`])));
+  });
+
+  it('passes connections between worker threads and processes, both ways', async () => {
+    const sys = await start('workers');
+    const onThread = await sys.createActor(LineAnswerer, { host: 'worker' });
+    const inProcess = await sys.createActor(LineAnswerer, { host: 'process' });
+    const processPid = await pidOf(sys, inProcess);
+    expect(await pidOf(sys, onThread)).toBe(process.pid);
+    // process → (the system's process) → thread, and thread → process
+    const fromProcess = await sys.createActor(Listener, { host: 'process' });
+    const fromThread = await sys.createActor(Listener, { host: 'worker' });
+    const a = await listen(sys, fromProcess, [onThread]);
+    const b = await listen(sys, fromThread, [inProcess]);
+    expect(a.pid).not.toBe(process.pid);
+    expect(await talk(a.port, ['to a thread'])).toEqual(expected(process.pid, ['to a thread']));
+    expect(await talk(b.port, ['to a process'])).toEqual(expected(processPid, ['to a process']));
+    // a thread relaying to another thread's actor, in one process
+    const relay = await sys.createActor(SocketRelay, { host: 'worker', dedicated: true });
+    const c = await listen(sys, fromThread, [onThread], relay);
+    expect(await talk(c.port, ['thread to thread'])).toEqual(expected(process.pid, ['thread to thread']));
+  });
+
+  it('hands a listening server to a process actor, which accepts on it', async () => {
+    const sys = await start('processes', 'forkserver');
+    const answerer = await sys.createActor(LineAnswerer);
+    const pid = await pidOf(sys, answerer);
+    const server: Server = createServer(() => {
+      throw new Error('the system process accepted a connection after handing its server off');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    expect(await sys.ask(answerer, { server }, DEADLINE_MS)).toEqual({ serving: true });
+    expect(server.listening).toBe(false);
+    for (let i = 0; i < 3; i++) expect(await talk(port, [])).toEqual([`served by ${pid}`]);
+  });
+
+  it('refuses a server that is not listening (logged, the server left as it was), and hands it off once it listens', async () => {
+    const sys = await start('processes', 'forkserver');
+    const answerer = await sys.createActor(LineAnswerer);
+    await pidOf(sys, answerer);
+    const server = createServer();
+    sys.tell(answerer, { server }); // not listening
+    await expect.poll(() => logs.find((l) => l.includes('must be listening')), { timeout: DEADLINE_MS }).toBeDefined();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    expect(await sys.ask(answerer, { server }, DEADLINE_MS)).toEqual({ serving: true });
+  });
+});
