@@ -5,7 +5,9 @@
 // without a shutdown: the client sees the end of the stream only when no
 // other process (the listener, a relay, the system's process) still holds a
 // copy, so each test also proves the hand-off left none behind.
+import { execFile } from 'node:child_process';
 import { connect, createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorSystem, nativeStatus, type ActorAddress, type BaseName, type Startup } from '../dist/index.js';
 import { LineAnswerer, Listener, SocketRelay } from './fixtures/handoff-actors.js';
@@ -147,5 +149,18 @@ describe.runIf(native)('socket hand-off', () => {
     await expect.poll(() => logs.find((l) => l.includes('must be listening')), { timeout: DEADLINE_MS }).toBeDefined();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     expect(await sys.ask(answerer, { server }, DEADLINE_MS)).toEqual({ serving: true });
+  });
+
+  it('runs the example: each connection answered from a process of its own', async () => {
+    const example = fileURLToPath(new URL('../examples/socket-handoff.js', import.meta.url));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [example], { timeout: 30_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    const [first, ...answers] = out.trim().split('\n');
+    const systemPid = Number(/^system process (\d+)/.exec(first!)![1]);
+    expect(answers.map((line) => line.replace(/^process \d+ /, ''))).toEqual(['heard: one', 'heard: two', 'heard: three']);
+    const pids = answers.map((line) => Number(/^process (\d+)/.exec(line)![1]));
+    expect(pids).not.toContain(systemPid);
+    expect(new Set(pids).size).toBe(2);
   });
 });
