@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ActorAddress, ActorSystem, DeadActorError, InvalidActorSpecError, Actor, type ActorSystemOptions } from '../dist/index.js';
 import { Blocker, CrashSupervisor, Crasher, ThreadProbe } from './fixtures/worker-actors.js';
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
+import { Echo } from './fixtures/basic-actors.js';
 import { eventually } from './conformance/bases.js';
 
 let system: ActorSystem | undefined;
@@ -114,6 +115,17 @@ describe('workers base', () => {
     expect(report.exited.equals(hog)).toBe(true);
     expect(logs.some((line) => line.includes('ERR_WORKER_OUT_OF_MEMORY') || line.includes('out of memory'))).toBe(true);
     expect(typeof (await sys.ask(bystander, 'thread', 5000))).toBe('number');
+  });
+
+  it('drops and logs a message that cannot be encoded for another thread; the rest of its batch and the link go on', async () => {
+    const sys = await start(1);
+    const echo = await sys.createActor(Echo, { host: 'worker' });
+    const replies: unknown[] = [];
+    const asks = [sys.ask(echo, 'before', 10_000), sys.ask(echo, { notData: () => 1 }, 300).catch((error: Error) => error.name), sys.ask(echo, 'after', 10_000)];
+    replies.push(...(await Promise.all(asks)));
+    expect(replies).toEqual(['before', 'ActorTimeoutError', 'after']);
+    expect(logs.some((line) => /^error 1 frame\(s\) to .* could not be encoded; dropped/.test(line))).toBe(true);
+    expect(await sys.ask(echo, 'still here', 10_000)).toBe('still here');
   });
 
   it('refuses a class with no static module, saying how to fix it', async () => {

@@ -80,18 +80,19 @@ export class Router {
  * route is left). Registered with the router under `peerId`.
  */
 export function connectThread(kernel: Kernel, router: Router, peerId: string, rings: RingPair): ThreadLink {
+  const log = (message: string, error: unknown): void =>
+    kernel.host.log({ level: 'error', message, source: kernel.id, time: Date.now(), detail: String(error) });
   const link = new ThreadLink(
     rings,
     (destination, frame, withHandles) => {
       if (destination === kernel.id) {
         if (withHandles) openHandles(frame);
         kernel.receiveFrame(frame);
-      }
-      else if (!router.send(destination, frame)) kernel.undeliverable(frame);
+      } else if (!router.send(destination, frame)) kernel.undeliverable(frame);
     },
-    (error) =>
-      kernel.host.log({ level: 'error', message: `bad frame from ${peerId}; dropped`, source: kernel.id, time: Date.now(), detail: String(error) }),
+    (error) => log(`bad frame from ${peerId}; dropped`, error),
   );
+  link.onDropped = (count, error) => log(`${count} frame(s) to ${peerId} could not be encoded; dropped`, error);
   router.add(peerId, link);
   return link;
 }

@@ -8,7 +8,7 @@
  * closed before the first fork.
  */
 // The whole public runtime, so a child imports only its actor's own module.
-import { Actor, ActorAddress, ActorExitRequest } from '../index.js';
+import { ActorAddress, ActorExitRequest } from '../index.js';
 import { FrameKind } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import { DEFAULT_LIMITS } from '../transport/codec.js';
@@ -18,13 +18,8 @@ import { FdLink } from '../transport/fd-link.js';
 import { runProcessKernel } from './process-kernel.js';
 import { readHello } from './process-protocol.js';
 
-export class WarmupActor extends Actor {
-  static override module = import.meta.url;
-  override receiveMessage(message: unknown, sender: ActorAddress): void {
-    if (typeof message === 'string') this.send(sender, { echo: message, at: new Date() });
-  }
-}
-
+/** Loaded by the warm-up kernel only, like a user's actor (see zygote-warmup-actor.ts). */
+const WARMUP_MODULE = new URL('./zygote-warmup-actor.js', import.meta.url).href;
 const MAIN = 'warmup:main';
 const CHILD = 'warmup:p1';
 
@@ -60,7 +55,7 @@ function exchange(fd: number): Promise<void> {
       onClosed: (error) => (error ? reject(error) : resolve()),
     });
     const channel = new Channel(CHILD, MAIN, (envelope, fds) => link.write(envelope, fds));
-    channel.send([FrameKind.Create, { address: actor, parent: me, spec: { module: WarmupActor.module, exportName: 'WarmupActor' }, ack: me }]);
+    channel.send([FrameKind.Create, { address: actor, parent: me, spec: { module: WARMUP_MODULE, exportName: 'WarmupActor' }, ack: me }]);
     channel.send([FrameKind.Message, actor, me, 'ping']);
   });
 }

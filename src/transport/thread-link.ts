@@ -57,9 +57,10 @@ export class ThreadLink implements Link {
   private readonly writer: RingWriter;
   private readonly reader: RingReader;
   private closed = false;
-  private batch: unknown[] = [];
-  /** The frames of `batch` as they were before address interning. */
+  /** Frames waiting for the end of this microtask turn, and where each goes. */
   private originals: Frame[] = [];
+  private destinations: string[] = [];
+  private lastError: unknown = undefined;
   /** Original frames of sent batches the peer has not acknowledged, oldest first. */
   private readonly unacked = new Fifo<Frame[]>();
   private sentBatches = 0;
@@ -107,32 +108,58 @@ export class ThreadLink implements Link {
 
   send(destination: string, frame: Frame): void {
     if (this.closed) return;
-    const batch = this.batch;
+    this.destinations.push(destination);
     this.originals.push(frame);
-    // Addresses of message frames travel as link-local numbers (address-table.ts).
-    batch.push(destination, packMessageFrame(this.sentAddresses, frame));
-    if (batch.length >= BATCH_FRAMES * 2) this.flush();
+    if (this.originals.length >= BATCH_FRAMES) this.flush();
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
     }
   }
 
+  /** Told when frames were dropped because they could not be encoded (a function in a message, say). */
+  onDropped: ((count: number, error: unknown) => void) | undefined;
+
   private flush(): void {
     this.flushQueued = false;
-    if (this.batch.length === 0 || this.closed) return;
-    const batch = this.batch;
-    this.batch = [];
-    this.unacked.push(this.originals);
+    if (this.originals.length === 0 || this.closed) return;
+    const destinations = this.destinations;
+    const originals = this.originals;
+    this.destinations = [];
     this.originals = [];
-    this.sentBatches++;
+    if (this.sendBatch(destinations, originals)) return;
+    // Some frame cannot travel: send the others one by one, so only the bad ones are lost.
+    let dropped = 0;
+    for (let i = 0; i < originals.length; i++) if (!this.sendBatch([destinations[i]!], [originals[i]!])) dropped++;
+    this.onDropped?.(dropped, this.lastError);
+  }
+
+  /** Encodes and writes one record; false (with every numbering and hand-off undone) when it cannot be encoded. */
+  private sendBatch(destinations: string[], frames: Frame[]): boolean {
+    const refs = this.sentAddresses;
     const handles = this.handles;
-    const record = handles.encoding(() => this.codec.encode(batch));
+    refs.mark();
+    let record: Uint8Array;
+    try {
+      // Addresses of message frames travel as link-local numbers (address-table.ts).
+      const batch: unknown[] = [];
+      for (let i = 0; i < frames.length; i++) batch.push(destinations[i], packMessageFrame(refs, frames[i]!));
+      record = handles.encoding(() => this.codec.encode(batch));
+    } catch (error) {
+      refs.rollback();
+      handles.rollback();
+      this.lastError = error;
+      return false;
+    }
+    refs.commit();
     handles.commit();
+    this.unacked.push(frames);
+    this.sentBatches++;
     this.writer.writeOrQueue(record);
     // Forget what the peer has handled (the counter wraps at 2^32 like sentBatches | 0).
     const acked = Atomics.load(this.outAcks, 0);
     while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unacked.shift();
+    return true;
   }
 
   /**
@@ -147,7 +174,7 @@ export class ThreadLink implements Link {
     while ((batch = this.unacked.shift()) !== undefined) frames.push(...batch);
     frames.push(...this.originals);
     this.originals = [];
-    this.batch = [];
+    this.destinations = [];
     return frames;
   }
 
