@@ -173,9 +173,15 @@ export function encodeHandle(value: Socket | Server | PassedHandle, encode: Enco
   if ((value as { encrypted?: boolean }).encrypted === true) throw new CodecError('a TLS socket cannot be handed off (hand off the plain socket before TLS starts)');
   if (fd < 0 || value.connecting) throw new CodecError('a socket handed off must be open and connected');
   if (value.writableLength > 0) throw new CodecError('the socket has unsent data: hand it off after its "drain" event');
+  // Take what is buffered without handing it to the sender's own 'data'
+  // listeners (read() emits the chunk it returns): it belongs to the receiver.
   const flowing = value.readableFlowing;
+  const listeners = value.listeners('data') as ((chunk: Buffer) => void)[];
   value.pause();
+  value.removeAllListeners('data');
   const buffered = value.read() as Buffer | null;
+  for (const listener of listeners) value.on('data', listener);
+  value.pause(); // on('data') resumes; a rollback resumes it if it was flowing
   const copy = addon.dupFd(fd);
   const slot = scope.carry(
     copy,
