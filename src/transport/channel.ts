@@ -22,7 +22,7 @@ import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } 
 import { Codec, type CodecLimits } from './codec.js';
 import { envelopeHeader, sealEnvelope } from './envelope.js';
 import { isFrame } from './frame-check.js';
-import { HandleScope, openHandles } from './handles.js';
+import { HandleScope, encodeOrUndo, openHandles } from './handles.js';
 
 const BATCH_FRAMES = 256;
 
@@ -99,19 +99,16 @@ export class Channel {
   private seal(frames: Frame[]): boolean {
     const refs = this.sent;
     const handles = this.handles;
-    refs.mark();
     let envelope: Uint8Array;
     try {
-      const payload = handles.encoding(() => this.codec.encode(frames.map((frame) => packMessageFrame(refs, frame))));
-      envelope = sealEnvelope(this.header, payload, handles.outgoing.length);
+      envelope = encodeOrUndo(refs, handles, () => {
+        const payload = this.codec.encode(frames.map((frame) => packMessageFrame(refs, frame)));
+        return sealEnvelope(this.header, payload, handles.outgoing.length);
+      });
     } catch (error) {
-      refs.rollback();
-      handles.rollback();
       this.lastError = error;
       return false;
     }
-    refs.commit();
-    handles.commit();
     this.sink(envelope, handles.outgoing);
     return true;
   }

@@ -28,6 +28,7 @@ import { ActorAddress } from '../address.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { CodecError } from '../errors.js';
 import { requireNative } from '../native.js';
+import type { AddressEncoder } from './address-table.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
 import { closeFd } from './fd-link.js';
 
@@ -142,6 +143,27 @@ export class HandleScope {
 
 const NONE: number[] = [];
 let current: HandleScope | null = null;
+
+/**
+ * One record's encode on a link: `refs` numbers new addresses and `handles`
+ * takes hand-offs while `encode` runs. Both are kept when it returns and
+ * undone when it throws (the error is rethrown), so a record that never
+ * leaves leaves no trace in either.
+ */
+export function encodeOrUndo<T>(refs: AddressEncoder, handles: HandleScope, encode: () => T): T {
+  refs.mark();
+  let out: T;
+  try {
+    out = handles.encoding(encode);
+  } catch (error) {
+    refs.rollback();
+    handles.rollback();
+    throw error;
+  }
+  refs.commit();
+  handles.commit();
+  return out;
+}
 
 /** cbor-x matches extension classes with instanceof. */
 export const HandleClass = {

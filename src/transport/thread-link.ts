@@ -19,7 +19,7 @@ import type { Frame } from '../core/protocol.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './address-table.js';
 import { Fifo } from '../core/queue.js';
 import { Codec } from './codec.js';
-import { HandleScope } from './handles.js';
+import { HandleScope, encodeOrUndo } from './handles.js';
 import type { FrameHandler, Link } from './link.js';
 import { createRing, RingReader, RingWriter } from './ring.js';
 
@@ -137,22 +137,18 @@ export class ThreadLink implements Link {
   /** Encodes and writes one record; false (with every numbering and hand-off undone) when it cannot be encoded. */
   private sendBatch(destinations: string[], frames: Frame[]): boolean {
     const refs = this.sentAddresses;
-    const handles = this.handles;
-    refs.mark();
     let record: Uint8Array;
     try {
-      // Addresses of message frames travel as link-local numbers (address-table.ts).
-      const batch: unknown[] = [];
-      for (let i = 0; i < frames.length; i++) batch.push(destinations[i], packMessageFrame(refs, frames[i]!));
-      record = handles.encoding(() => this.codec.encode(batch));
+      record = encodeOrUndo(refs, this.handles, () => {
+        // Addresses of message frames travel as link-local numbers (address-table.ts).
+        const batch: unknown[] = [];
+        for (let i = 0; i < frames.length; i++) batch.push(destinations[i], packMessageFrame(refs, frames[i]!));
+        return this.codec.encode(batch);
+      });
     } catch (error) {
-      refs.rollback();
-      handles.rollback();
       this.lastError = error;
       return false;
     }
-    refs.commit();
-    handles.commit();
     this.unacked.push(frames);
     this.sentBatches++;
     this.writer.writeOrQueue(record);
