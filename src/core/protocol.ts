@@ -49,14 +49,28 @@ export type ControlOp =
    * the actor's module for `fork` to preload), else a dedicated thread.
    */
   | { op: 'spawnKernel'; kernelId: string; startup?: 'spawn' | 'fork' | 'forkserver'; preload?: string }
-  /** Another kernel is gone (its thread or process died): report its actors as exited. */
-  | { op: 'kernelDown'; kernelId: string }
   /**
-   * To the main thread from a process kernel whose actors are all gone: close
-   * my link. The process answers whatever still arrives, and leaves when the
-   * link ends, so nothing sent to it before then is lost.
+   * Another kernel is gone (its thread or process died): report its actors as
+   * exited. `drain` (to a process, about a process that retires): answer
+   * `downSeen` once nothing more of yours for it is on the way.
    */
-  | { op: 'retire'; kernelId: string };
+  | { op: 'kernelDown'; kernelId: string; drain?: boolean }
+  /**
+   * Retiring a process kernel whose actors are all gone, without losing what
+   * other processes sent it (their envelopes are encoded for it alone, so
+   * only it can turn them into dead letters):
+   * 1. `retire`, process → main thread: I am idle;
+   * 2. `kernelDown` with `drain` to every process that has sent it mail, which
+   *    stops sending, ends its direct link to it, and answers `downSeen`;
+   * 3. `drained`, main thread → the process, once all have answered: all
+   *    that was sent to you is ahead of this (or on direct links, now ending);
+   * 4. `retired`, the process → main thread, once its direct links have
+   *    ended: I have handled everything; close my link.
+   */
+  | { op: 'retire'; kernelId: string }
+  | { op: 'downSeen'; kernelId: string }
+  | { op: 'drained' }
+  | { op: 'retired'; kernelId: string };
 
 /** Reply to a create request's `ack`. */
 export class Created {

@@ -19,24 +19,38 @@ import type { LogRecord } from '../core/log.js';
 import { FrameKind, type ControlOp, type Frame } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { envelopeFdCount, openEnvelope } from '../transport/envelope.js';
+import { envelopeFdCount, openEnvelope, type Envelope } from '../transport/envelope.js';
 import { FdLink, closeAll, type RecordLink, type RecordLinkHandlers } from '../transport/fd-link.js';
 import { StreamLink } from '../transport/stream-link.js';
 import { HostBasics } from './host-basics.js';
+import { PeerLinks, isMarker, type PeerLinksHost } from './peer-links.js';
 import { helloRecord, type ProcessBoot } from './process-protocol.js';
 import { requestProcessKernel } from './process-ids.js';
 
-class ProcessKernelHost extends HostBasics implements KernelHost {
+/**
+ * A process kernel polls its links this long after a batch before sleeping
+ * (fd-link.ts): actors in conversation across processes then answer each
+ * other without paying a wake-up per message.
+ */
+const LINK_SPIN_US = 50;
+
+class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost {
   kernel!: Kernel;
   private readonly channels = new Map<string, Channel>();
   private readonly dead = new Set<string>();
   private retiring = false;
 
+  private readonly peers = new PeerLinks(this, LINK_SPIN_US);
+
   constructor(
     private readonly boot: ProcessBoot,
-    private readonly link: RecordLink,
+    readonly hub: RecordLink,
   ) {
     super();
+  }
+
+  get self(): string {
+    return this.boot.kernelId;
   }
 
   sendFrame(kernelId: string, frame: Frame): boolean {
@@ -60,17 +74,43 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
     setImmediate(() => {
       if (this.retiring || this.kernel.status().actors > 0 || this.kernel.holds.size > 0) return;
       this.retiring = true;
-      this.sendFrame(this.boot.mainKernelId, [FrameKind.Control, { op: 'retire', kernelId: this.boot.kernelId }]);
+      this.toMain({ op: 'retire', kernelId: this.boot.kernelId });
     });
   }
 
   onControl(op: ControlOp): void {
-    // Only kernels this one has talked to need remembering (bounded by its
-    // channels): frames to any other dead kernel go to the system's process,
-    // which turns them into dead letters.
-    if (op.op === 'kernelDown' && this.channels.delete(op.kernelId)) this.dead.add(op.kernelId);
+    if (op.op === 'kernelDown') this.kernelDown(op.kernelId, op.drain === true);
+    else if (op.op === 'drained') {
+      // Retiring (see ControlOp 'retire'): what peers sent on direct links is
+      // read once they have ended them; then nothing is left on the way.
+      void this.peers.closeAll().then(() => this.toMain({ op: 'retired', kernelId: this.boot.kernelId }));
+    }
   }
 
+  /**
+   * Only kernels this one has talked to need remembering (bounded by its
+   * channels): frames to any other dead kernel go to the system's process,
+   * which turns them into dead letters. A kernel that retires (`drain`) gets
+   * what is still queued for it, and will handle it; for one that died, it
+   * becomes dead letters here.
+   */
+  private kernelDown(kernelId: string, drain: boolean): void {
+    const channel = this.channels.get(kernelId);
+    if (channel !== undefined) {
+      if (drain) channel.flush();
+      else for (const frame of channel.takeQueued()) this.kernel.undeliverable(frame);
+      this.channels.delete(kernelId);
+      this.dead.add(kernelId);
+    }
+    this.peers.down(kernelId);
+    if (drain) this.toMain({ op: 'downSeen', kernelId });
+  }
+
+  private toMain(op: ControlOp): void {
+    this.sendFrame(this.boot.mainKernelId, [FrameKind.Control, op]);
+  }
+
+  /** A record on the link to the system's process. */
   received(record: Uint8Array, fds: number[]): void {
     const envelope = openEnvelope(record);
     if (envelope === null || envelope.destination !== this.boot.kernelId) {
@@ -78,6 +118,12 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
       this.warn('a record on the link is not an envelope for this kernel; dropped');
       return;
     }
+    if (isMarker(envelope)) this.peers.fromHub(envelope, fds);
+    else this.deliver(envelope, fds);
+  }
+
+  /** An envelope of frames for this kernel (through the hub or on a direct link). */
+  deliver(envelope: Envelope, fds: number[]): void {
     let frames: Frame[];
     try {
       frames = this.channel(envelope.source).receive(envelope.payload, fds);
@@ -87,20 +133,29 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
       this.warn(`bad batch from ${envelope.source}; dropped`, error);
       return;
     }
-    for (const frame of frames) this.kernel.receiveFrame(frame);
+    for (const frame of frames) {
+      // Housekeeping comes from the system's process only, never from a peer.
+      if (frame[0] === FrameKind.Control && envelope.source !== this.boot.mainKernelId) {
+        this.warn(`a control frame from ${envelope.source}, which may not send one; dropped`);
+      } else this.kernel.receiveFrame(frame);
+    }
+  }
+
+  flushChannel(kernelId: string): void {
+    this.channels.get(kernelId)?.flush();
   }
 
   private channel(kernelId: string): Channel {
     let channel = this.channels.get(kernelId);
     if (channel === undefined) {
-      channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds) => this.link.write(envelope, fds));
+      channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds) => this.peers.linkTo(kernelId).write(envelope, fds));
       channel.onDropped = (count, error) => this.warn(`${count} frame(s) to ${kernelId} could not be encoded; dropped`, error);
       this.channels.set(kernelId, channel);
     }
     return channel;
   }
 
-  private warn(message: string, error?: unknown): void {
+  warn(message: string, error?: unknown): void {
     this.log({ level: 'warn', message, source: this.boot.kernelId, time: Date.now(), detail: error === undefined ? undefined : String(error) });
   }
 }
@@ -113,7 +168,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost {
 export function openProcessLink(boot: ProcessBoot, handlers: RecordLinkHandlers): RecordLink {
   const link =
     boot.linkFd !== undefined
-      ? new FdLink(boot.linkFd, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, handlers)
+      ? new FdLink(boot.linkFd, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, handlers, LINK_SPIN_US)
       : new StreamLink(connect(boot.socketPath!), DEFAULT_LIMITS.maxFrameBytes, handlers);
   link.write(helloRecord({ kernelId: boot.kernelId, token: boot.token ?? '' }, boot.mainKernelId));
   return link;

@@ -21,6 +21,11 @@ export class ProcessLink implements Link {
   readonly channel: Channel;
   /** This kernel → thread kernels, decoded here and re-sent on thread links (keyed by destination). */
   readonly proxies = new Map<string, Channel>();
+  /** Envelopes forwarded from this process, by destination process (see ProcessHosts.introduceIfBusy). */
+  readonly forwarded = new Map<string, number>();
+  /** Retiring: the processes yet to say their mail for it is out (empty once it has been told). */
+  awaiting: Set<string> | null = null;
+  drainTimer: NodeJS.Timeout | undefined = undefined;
   child: ChildProcess | null = null;
   pid = 0;
   isDown = false;

@@ -35,7 +35,7 @@ export async function warmUp(): Promise<void> {
   await left;
 }
 
-/** The stand-in system: create the actor, ask it once, ask it to exit, retire the process. */
+/** The stand-in system: create the actor, ask it once, ask it to exit, retire the process (ControlOp 'retire'). */
 function exchange(fd: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const me = new ActorAddress(MAIN, `${MAIN}.1`);
@@ -48,6 +48,8 @@ function exchange(fd: number): Promise<void> {
           if (frame[0] === FrameKind.Message && typeof frame[3] === 'object' && frame[3] !== null && 'echo' in frame[3]) {
             channel.send([FrameKind.Message, actor, me, new ActorExitRequest()]);
           } else if (frame[0] === FrameKind.Control && frame[1].op === 'retire') {
+            channel.send([FrameKind.Control, { op: 'drained' }]);
+          } else if (frame[0] === FrameKind.Control && frame[1].op === 'retired') {
             void link.end();
           }
         }

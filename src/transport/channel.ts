@@ -78,6 +78,13 @@ export class Channel {
     return batch as Frame[];
   }
 
+  /** The frames queued and not yet sent, taken out (the peer is gone: the caller dead-letters them). */
+  takeQueued(): Frame[] {
+    const batch = this.batch;
+    this.batch = [];
+    return batch;
+  }
+
   flush(): void {
     this.flushQueued = false;
     const batch = this.batch;

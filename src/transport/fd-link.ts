@@ -23,6 +23,7 @@ import { closeSync } from 'node:fs';
 import { CodecError } from '../errors.js';
 import { requireNative, type FdWatcher, type NativeAddon } from '../native.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
+import { AdaptiveSpin } from './ring-spin.js';
 import { createFramer, encodeFramesTs, type Framer } from './framing.js';
 
 /** What a record link reports; `fds` are the descriptors that came with the record, now the handler's. */
@@ -70,6 +71,12 @@ export class FdLink implements RecordLink {
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private readonly flushBound = (): void => this.flush();
+  private readonly spin: AdaptiveSpin | null;
+  private spinQueued = false;
+  /** When the link last went to sleep after a batch (0: not since the last event). */
+  private sleptAt = 0;
+  private readonly spinBound = (): void => this.spinNow();
+  private readonly readOnceBound = (): boolean => this.readOnce();
 
   constructor(
     private readonly fd: number,
@@ -77,7 +84,10 @@ export class FdLink implements RecordLink {
     /** How many descriptors a complete record owns, or -1 when it is malformed. */
     private readonly countFds: (record: Uint8Array) => number,
     public handlers: RecordLinkHandlers,
+    /** Longest poll after a batch before sleeping, in µs (0: never; see afterBatch). */
+    spinUs = 0,
   ) {
+    this.spin = spinUs > 0 ? new AdaptiveSpin(spinUs) : null;
     this.addon = requireNative('fd links');
     this.framer = createFramer(maxFrameBytes);
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -187,51 +197,85 @@ export class FdLink implements RecordLink {
 
   private ready(status: number, events: number): void {
     if (this.closed) return;
+    if (this.sleptAt > 0) {
+      this.spin!.slept((performance.now() - this.sleptAt) * 1000);
+      this.sleptAt = 0;
+    }
     if (status < 0) {
       this.finish(new Error(`poll failed on the link (libuv error ${status})`));
       return;
     }
     if ((events & this.addon.FdWatcher.WRITABLE) !== 0) this.pump();
-    if ((events & (this.addon.FdWatcher.READABLE | this.addon.FdWatcher.DISCONNECT)) !== 0) this.read();
+    if ((events & (this.addon.FdWatcher.READABLE | this.addon.FdWatcher.DISCONNECT)) === 0) return;
+    let came = false;
+    for (let i = 0; i < READS_PER_EVENT && this.readOnce(); i++) came = true;
+    if (came) this.afterBatch();
   }
 
-  private read(): void {
-    for (let i = 0; i < READS_PER_EVENT && !this.closed; i++) {
-      let got;
-      try {
-        got = this.addon.recvFds(this.fd, READ_BYTES, MAX_ENVELOPE_FDS);
-      } catch (error) {
-        this.finish(error instanceof Error ? error : new Error(String(error)));
-        return;
+  /**
+   * Records just came: the peer is likely to answer what we send back, so
+   * once this turn's replies are out (microtasks run before immediates), poll
+   * a little before going back to sleep. See ring-spin.ts for why and how long.
+   */
+  private afterBatch(): void {
+    const spin = this.spin;
+    if (spin === null || this.closed) return;
+    if (spin.budgetUs > 0) {
+      if (!this.spinQueued) {
+        this.spinQueued = true;
+        setImmediate(this.spinBound);
       }
-      if (got === null) return;
-      if (got.fds.length > 0) this.received.push(...got.fds);
-      if (got.truncated) return this.broken('descriptors beyond the limit were sent');
-      if (got.data.byteLength === 0) {
-        if (got.fds.length === 0) this.finish(undefined);
-        continue;
-      }
-      if (this.received.length > MAX_UNCLAIMED_FDS) return this.broken('descriptors that no record claims were sent');
-      let records: Uint8Array[];
-      try {
-        records = this.framer.push(got.data);
-      } catch (error) {
-        this.finish(error instanceof Error ? error : new CodecError(String(error)));
-        return;
-      }
-      for (const record of records) {
-        if (this.closed) return;
-        const count = this.countFds(record);
-        if (count < 0) return this.broken('a malformed record');
-        if (count > this.received.length) return this.broken(`a record declares ${count} descriptors that did not come with it`);
-        const fds = count === 0 ? NO_FDS : this.received.splice(0, count);
-        this.handlers.onRecord(record, fds);
-      }
+    } else this.sleptAt = performance.now();
+  }
+
+  private spinNow(): void {
+    this.spinQueued = false;
+    if (this.closed) return;
+    if (this.spin!.spinUntil(this.readOnceBound)) {
+      for (let i = 1; i < READS_PER_EVENT && this.readOnce(); i++);
+      this.afterBatch();
+    } else this.sleptAt = performance.now();
+  }
+
+  /** One recvmsg and the records it completes; false when nothing came (or the link closed). */
+  private readOnce(): boolean {
+    if (this.closed) return false;
+    let got;
+    try {
+      got = this.addon.recvFds(this.fd, READ_BYTES, MAX_ENVELOPE_FDS);
+    } catch (error) {
+      this.finish(error instanceof Error ? error : new Error(String(error)));
+      return false;
     }
+    if (got === null) return false;
+    if (got.fds.length > 0) this.received.push(...got.fds);
+    if (got.truncated) return this.broken('descriptors beyond the limit were sent');
+    if (got.data.byteLength === 0) {
+      if (got.fds.length === 0) this.finish(undefined);
+      return !this.closed;
+    }
+    if (this.received.length > MAX_UNCLAIMED_FDS) return this.broken('descriptors that no record claims were sent');
+    let records: Uint8Array[];
+    try {
+      records = this.framer.push(got.data);
+    } catch (error) {
+      this.finish(error instanceof Error ? error : new CodecError(String(error)));
+      return false;
+    }
+    for (const record of records) {
+      if (this.closed) return false;
+      const count = this.countFds(record);
+      if (count < 0) return this.broken('a malformed record');
+      if (count > this.received.length) return this.broken(`a record declares ${count} descriptors that did not come with it`);
+      const fds = count === 0 ? NO_FDS : this.received.splice(0, count);
+      this.handlers.onRecord(record, fds);
+    }
+    return !this.closed;
   }
 
-  private broken(what: string): void {
+  private broken(what: string): false {
     this.finish(new CodecError(`the peer sent ${what}`));
+    return false;
   }
 
   private finish(error: Error | undefined): void {

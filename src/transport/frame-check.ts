@@ -42,8 +42,13 @@ function isControlOp(value: unknown): boolean {
     case 'spawnKernel':
       return isString(value.kernelId) && optional(value.startup, isString) && optional(value.preload, isString);
     case 'kernelDown':
+      return isString(value.kernelId) && optional(value.drain, (v) => typeof v === 'boolean');
     case 'retire':
+    case 'downSeen':
+    case 'retired':
       return isString(value.kernelId);
+    case 'drained':
+      return true;
     default:
       return false;
   }

@@ -50,15 +50,30 @@ export class AdaptiveSpin {
     let seen: number;
     do {
       seen = Atomics.load(array, index);
-      if (seen !== value) {
-        this.budgetUs = this.maxUs;
-        this.failures = 0;
-        return seen;
-      }
+      if (seen !== value) return this.caught(seen);
     } while (performance.now() < deadline);
+    return this.missed(seen);
+  }
+
+  /** Call `poll` until it returns true (something came) or the budget is spent; returns what the last call said. */
+  spinUntil(poll: () => boolean): boolean {
+    const deadline = performance.now() + this.budgetUs / 1000;
+    do {
+      if (poll()) return this.caught(true);
+    } while (performance.now() < deadline);
+    return this.missed(false);
+  }
+
+  private caught<T>(result: T): T {
+    this.budgetUs = this.maxUs;
+    this.failures = 0;
+    return result;
+  }
+
+  private missed<T>(result: T): T {
     this.failures++;
     this.budgetUs = this.budgetUs >= 2 ? this.budgetUs / 2 : 0;
-    return seen;
+    return result;
   }
 
   /** Tell the policy how long (µs) a sleep lasted, from sleeping to woken. */
