@@ -160,33 +160,46 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
   }
 }
 
+/** An fd link to the system's process on `fd` (a socket pair end), as process kernels use them. */
+export function processFdLink(fd: number, handlers: RecordLinkHandlers): FdLink {
+  return new FdLink(fd, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, handlers, LINK_SPIN_US);
+}
+
 /**
  * The link to the system's process that `boot` names (the inherited socket
- * `linkFd`, or a connection to the system's socket path), opened with a hello:
- * it tells the system the process runs (and, on a connection, who it is).
+ * `linkFd`, or a connection to the system's socket path), or `existing` (a
+ * spare's, already open), opened with a hello: it tells the system the
+ * process runs (and, on a connection, who it is).
  */
-export function openProcessLink(boot: ProcessBoot, handlers: RecordLinkHandlers): RecordLink {
-  const link =
-    boot.linkFd !== undefined
-      ? new FdLink(boot.linkFd, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, handlers, LINK_SPIN_US)
-      : new StreamLink(connect(boot.socketPath!), DEFAULT_LIMITS.maxFrameBytes, handlers);
+export function openProcessLink(boot: ProcessBoot, handlers: RecordLinkHandlers, existing?: RecordLink): RecordLink {
+  let link: RecordLink;
+  if (existing !== undefined) {
+    link = existing;
+    link.handlers = handlers;
+  } else if (boot.linkFd !== undefined) link = processFdLink(boot.linkFd, handlers);
+  else link = new StreamLink(connect(boot.socketPath!), DEFAULT_LIMITS.maxFrameBytes, handlers);
   link.write(helloRecord({ kernelId: boot.kernelId, token: boot.token ?? '' }, boot.mainKernelId));
   return link;
 }
 
 /**
- * Runs this process's kernel on the link `boot` names. `leave` ends the
- * process: process.exit when spawned, the addon's exitNow when forked.
+ * Runs this process's kernel on the link `boot` names (or `existing`).
+ * `leave` ends the process: process.exit when spawned, the addon's exitNow
+ * when forked.
  */
-export function runProcessKernel(boot: ProcessBoot, leave: (code: number) => void): void {
+export function runProcessKernel(boot: ProcessBoot, leave: (code: number) => void, existing?: RecordLink): void {
   let host: ProcessKernelHost | undefined;
-  const link = openProcessLink(boot, {
-    onRecord: (record, fds) => host!.received(record, fds),
-    onClosed: () => {
-      host!.kernel.close();
-      leave(0);
+  const link = openProcessLink(
+    boot,
+    {
+      onRecord: (record, fds) => host!.received(record, fds),
+      onClosed: () => {
+        host!.kernel.close();
+        leave(0);
+      },
     },
-  });
+    existing,
+  );
   host = new ProcessKernelHost(boot, link);
   host.kernel = new Kernel(boot.kernelId, host, new ActorAddress(boot.admin.kernel, boot.admin.id), boot.capabilities);
 }

@@ -40,13 +40,39 @@ export function helloRecord(hello: Hello, mainKernelId: string): Uint8Array {
 
 /** The hello in `record`, or null when it is not one. */
 export function readHello(record: Uint8Array): Hello | null {
+  const read = readJsonEnvelope<Partial<Hello>>(record);
+  if (read === null) return null;
+  const hello = read.value;
+  return hello.kernelId === read.source && typeof hello.token === 'string' ? (hello as Hello) : null;
+}
+
+/** What a spare process sends once it is warm: an empty record (no other record on a process link is). */
+export const SPARE_READY = new Uint8Array(0);
+
+/**
+ * The first record a spare process (forked ahead of need, see
+ * ProcessHosts.spare) gets from the system: what it is to be. An envelope
+ * from the system's kernel to the new kernel, with the boot as JSON.
+ */
+export function bootRecord(boot: ProcessBoot): Uint8Array {
+  return sealEnvelope(envelopeHeader(boot.kernelId, boot.mainKernelId), Buffer.from(JSON.stringify(boot)));
+}
+
+export function readBoot(record: Uint8Array): ProcessBoot | null {
+  const read = readJsonEnvelope<Partial<ProcessBoot>>(record);
+  if (read === null) return null;
+  const boot = read.value;
+  return boot.kernelId === read.destination && boot.mainKernelId === read.source ? (boot as ProcessBoot) : null;
+}
+
+function readJsonEnvelope<T>(record: Uint8Array): { value: T; source: string; destination: string } | null {
   if (record.length > MAX_HELLO_BYTES) return null;
   const envelope = openEnvelope(record);
   if (envelope === null || envelope.fdCount !== 0) return null;
   try {
     const payload = envelope.payload;
-    const hello = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8')) as Partial<Hello>;
-    return hello.kernelId === envelope.source && typeof hello.token === 'string' ? (hello as Hello) : null;
+    const value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8')) as T;
+    return typeof value === 'object' && value !== null ? { value, source: envelope.source, destination: envelope.destination } : null;
   } catch {
     return null;
   }
@@ -54,10 +80,11 @@ export function readHello(record: Uint8Array): Hello | null {
 
 /**
  * System process → zygote, one record each on the zygote's fd 3 (an fd link:
- * see controlRecord). A fork command carries the child's end of its link.
+ * see controlRecord). A fork command carries the child's end of its link; one
+ * with no boot forks a spare, which waits on its link for a bootRecord.
  */
 export type ZygoteCommand =
-  | { cmd: 'fork'; id: number; boot: ProcessBoot; preload?: string }
+  | { cmd: 'fork'; id: number; boot?: ProcessBoot; preload?: string }
   | { cmd: 'stop' };
 
 /** Zygote → system process, one record each. */

@@ -32,9 +32,10 @@ import { FdLink, closeAll, closeFd, type RecordLink } from '../transport/fd-link
 import { StreamLink } from '../transport/stream-link.js';
 import { newProcessKernelId } from './process-ids.js';
 import { ProcessLink } from './process-link.js';
-import { readHello, type ProcessBoot, type Startup } from './process-protocol.js';
+import { bootRecord, readHello, type ProcessBoot, type Startup } from './process-protocol.js';
 import type { Router } from './router.js';
 import { markerRecord } from './peer-links.js';
+import { SpareProcess } from './spare-process.js';
 import { checkStartup } from './startup.js';
 import { Zygote, type ChildExitReport } from './zygote-client.js';
 
@@ -60,6 +61,7 @@ export class ProcessHosts {
   private readonly links = new Map<string, ProcessLink>();
   private readonly byPid = new Map<number, ProcessLink>();
   private readonly zygotes = new Map<Startup, Promise<Zygote>>();
+  private readonly spare = new SpareProcess();
   private listening: Promise<{ server: Server; path: string; dir: string }> | null = null;
   private stopping = false;
   private readonly kernel: Kernel;
@@ -114,6 +116,7 @@ export class ProcessHosts {
   /** End every link, wait for the processes to leave (killing stragglers), then the zygotes. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.spare.close();
     const links = [...this.links.values()];
     for (const link of links) clearTimeout(link.drainTimer);
     for (const link of links) link.close();
@@ -164,6 +167,17 @@ export class ProcessHosts {
     }
     const zygote = link.startup === 'spawn' ? null : await this.zygote(link.startup);
     if (link.isDown) return link.markExited();
+    if (zygote !== null && link.startup === 'forkserver') {
+      const spare = this.spare.take();
+      this.spare.fill(zygote);
+      if (spare !== null) {
+        link.pid = spare.pid;
+        this.byPid.set(spare.pid, link);
+        spare.stream.write(bootRecord(boot));
+        this.attach(link, spare.stream);
+        return;
+      }
+    }
     const [mine, theirs] = native.socketPair();
     this.attach(link, new FdLink(mine, DEFAULT_LIMITS.maxFrameBytes, envelopeFdCount, { onRecord: () => undefined, onClosed: () => undefined }));
     if (zygote === null) {

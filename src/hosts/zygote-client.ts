@@ -85,8 +85,11 @@ export class Zygote {
     });
   }
 
-  /** Fork a process kernel linked by `linkFd` (taken over: closed here once sent); resolves with its pid. */
-  fork(boot: ProcessBoot, linkFd: number, preload?: string): Promise<number> {
+  /**
+   * Fork a process kernel linked by `linkFd` (taken over: closed here once
+   * sent), or with no `boot` a spare (spare-process.ts); resolves with its pid.
+   */
+  fork(boot: ProcessBoot | undefined, linkFd: number, preload?: string): Promise<number> {
     if (this.gone) {
       closeFd(linkFd);
       return Promise.reject(new Error('the zygote exited'));

@@ -23,9 +23,9 @@ import { constants } from 'node:os';
 import { requireNative } from '../native.js';
 import { FdLink, closeAll, closeFd } from '../transport/fd-link.js';
 import { toImportable } from './load-class.js';
-import { runProcessKernel } from './process-kernel.js';
-import { warmUp } from './zygote-warmup.js';
-import { MAX_HELLO_BYTES, controlFdCount, controlRecord, readControl, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
+import { processFdLink, runProcessKernel } from './process-kernel.js';
+import { warmUp, warmUpSpare } from './zygote-warmup.js';
+import { MAX_HELLO_BYTES, controlFdCount, controlRecord, readBoot, readControl, SPARE_READY, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
 
 const addon = requireNative('fork');
 let isChild = false;
@@ -105,7 +105,23 @@ function becomeChild(command: Extract<ZygoteCommand, { cmd: 'fork' }>, linkFd: n
   for (const [, fds] of early) closeAll(fds);
   closeAll([...unforked]);
   addon.onChildExit(null);
-  runProcessKernel({ ...command.boot, linkFd }, (code) => addon.exitNow(code));
+  const leave = (code: number): void => addon.exitNow(code);
+  if (command.boot !== undefined) return runProcessKernel({ ...command.boot, linkFd }, leave);
+  // A spare: it is told what to be when the system needs a process.
+  const link = processFdLink(linkFd, {
+    onRecord: (record, fds) => {
+      closeAll(fds);
+      const boot = readBoot(record);
+      if (boot === null) return leave(1);
+      runProcessKernel({ ...boot, linkFd }, leave, link);
+    },
+    onClosed: () => leave(0),
+  });
+  // Warm, it says so (an empty record), and the system may give it work.
+  void warmUpSpare().then(
+    () => link.write(SPARE_READY),
+    () => leave(1),
+  );
 }
 
 /** Leave once every child is gone; `now` (the system is gone) kills them first. */

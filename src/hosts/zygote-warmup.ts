@@ -23,7 +23,17 @@ const WARMUP_MODULE = new URL('./zygote-warmup-actor.js', import.meta.url).href;
 const MAIN = 'warmup:main';
 const CHILD = 'warmup:p1';
 
-export async function warmUp(): Promise<void> {
+/** The warm-up a spare runs, after the fork: see zygote-entry.ts, becomeChild. */
+export function warmUpSpare(): Promise<void> {
+  return warmUp(`${WARMUP_MODULE}?spare`);
+}
+
+/**
+ * `module`: the actor's module URL. A spare (spare-process.ts) warms up again
+ * in its own memory, with a URL the loader has not seen (so the module is
+ * resolved, read and compiled again, as a user's will be).
+ */
+export async function warmUp(module = WARMUP_MODULE): Promise<void> {
   const [system, child] = requireNative('fork').socketPair();
   const left = new Promise<void>((resolve) => {
     runProcessKernel(
@@ -31,12 +41,12 @@ export async function warmUp(): Promise<void> {
       () => resolve(),
     );
   });
-  await exchange(system);
+  await exchange(system, module);
   await left;
 }
 
 /** The stand-in system: create the actor, ask it once, ask it to exit, retire the process (ControlOp 'retire'). */
-function exchange(fd: number): Promise<void> {
+function exchange(fd: number, module: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const me = new ActorAddress(MAIN, `${MAIN}.1`);
     const actor = new ActorAddress(CHILD, `${MAIN}.2`);
@@ -57,7 +67,7 @@ function exchange(fd: number): Promise<void> {
       onClosed: (error) => (error ? reject(error) : resolve()),
     });
     const channel = new Channel(CHILD, MAIN, (envelope, fds) => link.write(envelope, fds));
-    channel.send([FrameKind.Create, { address: actor, parent: me, spec: { module: WARMUP_MODULE, exportName: 'WarmupActor' }, ack: me }]);
+    channel.send([FrameKind.Create, { address: actor, parent: me, spec: { module, exportName: 'WarmupActor' }, ack: me }]);
     channel.send([FrameKind.Message, actor, me, 'ping']);
   });
 }

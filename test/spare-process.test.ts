@@ -1,0 +1,87 @@
+// The forkserver's spare (hosts/spare-process.ts): a process forked and
+// warmed before it is needed, which the next forkserver create becomes.
+import { readFileSync, readdirSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ActorSystem, nativeStatus, type ActorAddress } from '../dist/index.js';
+import { PidProbe } from './fixtures/process-actors.js';
+import { eventually } from './conformance/bases.js';
+
+let system: ActorSystem | undefined;
+afterEach(() => system?.shutdown());
+
+/** Pids of the children of `parent`, from /proc. */
+function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === parent && fields[0] !== 'Z') out.push(Number(name));
+    } catch {
+      // it exited while we looked
+    }
+  }
+  return out;
+}
+
+function isZygote(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('zygote-entry.js');
+  } catch {
+    return false;
+  }
+}
+
+async function pidOf(sys: ActorSystem, probe: ActorAddress): Promise<number> {
+  return ((await sys.ask(probe, 'pid', 10_000)) as { pid: number }).pid;
+}
+
+/** The zygote's one child that is not running any of `busy`: the spare. */
+async function spareBesides(busy: number[]): Promise<number> {
+  return eventually(() => {
+    const zygote = childrenOf(process.pid).find(isZygote);
+    const idle = zygote === undefined ? [] : childrenOf(zygote).filter((pid) => !busy.includes(pid));
+    return idle.length === 1 ? idle[0] : undefined;
+  }, 10_000);
+}
+
+describe.runIf(nativeStatus().available)('the forkserver spare', () => {
+  it('is forked before it is needed, and the next create runs in it', async () => {
+    system = await ActorSystem.start({ base: 'workers', workers: 1, startup: 'forkserver' });
+    const first = await pidOf(system, await system.createActor(PidProbe, { host: 'process' }));
+    const spare = await spareBesides([first]);
+    // Warm by now? A create before it is warm takes a plain fork: wait until a
+    // create lands in it, which must happen once it has said it is ready.
+    const pids = [first];
+    for (;;) {
+      const pid = await pidOf(system, await system.createActor(PidProbe, { host: 'process' }));
+      pids.push(pid);
+      if (pid === spare) break;
+      expect(pids.length).toBeLessThan(20);
+    }
+    // And another spare replaces it.
+    const next = await spareBesides(pids);
+    expect(pids).not.toContain(next);
+    await system.shutdown();
+    expect(childrenOf(process.pid)).toEqual([]);
+  });
+
+  it('a spare that dies while it waits is replaced, and creates go on', async () => {
+    system = await ActorSystem.start({ base: 'workers', workers: 1, startup: 'forkserver' });
+    const first = await pidOf(system, await system.createActor(PidProbe, { host: 'process' }));
+    const spare = await spareBesides([first]);
+    process.kill(spare, 'SIGKILL');
+    // The system sees its link end and forks another at once.
+    const replacement = await eventually(async () => {
+      const pid = await spareBesides([first]);
+      return pid === spare ? undefined : pid;
+    }, 10_000);
+    const pids = [first];
+    while (!pids.includes(replacement)) {
+      pids.push(await pidOf(system, await system.createActor(PidProbe, { host: 'process' })));
+      expect(pids.length).toBeLessThan(20);
+    }
+    expect(pids).not.toContain(spare);
+  });
+});
