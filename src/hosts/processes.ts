@@ -42,6 +42,8 @@ import { Zygote, type ChildExitReport } from './zygote-client.js';
 const ENTRY = fileURLToPath(new URL('./process-entry.js', import.meta.url));
 const HELLO_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 2000;
+/** Forkserver processes kept forked and warm ahead of need (spare-process.ts). */
+const SPARES = 1;
 /** Envelopes one process sends another through here before they get a direct link. */
 const INTRODUCE_AFTER = 64;
 /** How long a retiring process waits for the processes that sent it mail to say it is all out. */
@@ -61,7 +63,7 @@ export class ProcessHosts {
   private readonly links = new Map<string, ProcessLink>();
   private readonly byPid = new Map<number, ProcessLink>();
   private readonly zygotes = new Map<Startup, Promise<Zygote>>();
-  private readonly spare = new SpareProcess();
+  private readonly spare = new SpareProcess(SPARES);
   private listening: Promise<{ server: Server; path: string; dir: string }> | null = null;
   private stopping = false;
   private readonly kernel: Kernel;

@@ -31,52 +31,60 @@ export interface Spare {
   stream: FdLink;
 }
 
+interface Entry {
+  spare: Spare | null;
+  warm: boolean;
+}
+
 export class SpareProcess {
-  /** The spare being forked or warming up, or ready; null once taken. */
-  private current: { spare: Spare | null; warm: boolean } | null = null;
+  /** Spares being forked, warming up, or ready, oldest first. */
+  private readonly entries: Entry[] = [];
   private closed = false;
 
-  /** The spare, if one is ready (it is the caller's from now on). */
+  constructor(private readonly count: number) {}
+
+  /** A spare, if one is ready (it is the caller's from now on). */
   take(): Spare | null {
-    const current = this.current;
-    if (current === null || !current.warm || current.spare === null) return null;
-    this.current = null;
-    return current.spare;
+    const i = this.entries.findIndex((entry) => entry.warm && entry.spare !== null);
+    if (i < 0) return null;
+    return this.entries.splice(i, 1)[0]!.spare;
   }
 
-  /** Fork a spare from `zygote` unless one is ready or on its way. */
+  /** Fork spares from `zygote` until `count` are ready or on their way. */
   fill(zygote: Zygote): void {
-    if (this.current !== null || this.closed) return;
-    const current: { spare: Spare | null; warm: boolean } = { spare: null, warm: false };
-    this.current = current;
+    while (this.entries.length < this.count && !this.closed) this.forkOne(zygote);
+  }
+
+  private forkOne(zygote: Zygote): void {
+    const entry: Entry = { spare: null, warm: false };
+    this.entries.push(entry);
     const [mine, theirs] = requireNative('spare processes').socketPair();
     const stream = new FdLink(mine, DEFAULT_LIMITS.maxFrameBytes, (record) => (record.length === 0 ? 0 : envelopeFdCount(record)), {
       // A spare says it is warm, then nothing until it is booted: anything else is not our code.
       onRecord: (record) => {
-        if (record.length !== SPARE_READY.length || current.warm) stream.destroy(new Error('a spare process spoke out of turn'));
-        else current.warm = true;
+        if (record.length !== SPARE_READY.length || entry.warm) stream.destroy(new Error('a spare process spoke out of turn'));
+        else entry.warm = true;
       },
       onClosed: () => {
-        if (this.current !== current) return;
-        this.current = null;
+        const i = this.entries.indexOf(entry);
+        if (i < 0) return; // taken
+        this.entries.splice(i, 1);
         // It died waiting (killed, say): fork another, unless the fork itself failed.
-        if (current.spare !== null) this.fill(zygote);
+        if (entry.spare !== null) this.fill(zygote);
       },
     });
     zygote.fork(undefined, theirs).then(
       (pid) => {
-        current.spare = { pid, stream };
+        entry.spare = { pid, stream };
         if (this.closed) stream.destroy(new Error('stopping'));
       },
       (error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))),
     );
   }
 
-  /** No more spares; the one waiting leaves (its link ends). */
+  /** No more spares; those waiting leave (their links end). */
   close(): void {
     this.closed = true;
-    const current = this.current;
-    this.current = null;
-    current?.spare?.stream.destroy(new Error('stopping'));
+    for (const entry of this.entries.splice(0)) entry.spare?.stream.destroy(new Error('stopping'));
   }
 }
