@@ -100,6 +100,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
       if (drain) channel.flush();
       else for (const frame of channel.takeQueued()) this.kernel.undeliverable(frame);
       this.channels.delete(kernelId);
+      this.lastChannel = null;
       this.dead.add(kernelId);
     }
     this.peers.down(kernelId);
@@ -130,6 +131,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
     } catch (error) {
       // Bytes from another process: its batch is lost, this link stays.
       this.channels.delete(envelope.source);
+      this.lastChannel = null;
       this.warn(`bad batch from ${envelope.source}; dropped`, error);
       return;
     }
@@ -145,13 +147,19 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
     this.channels.get(kernelId)?.flush();
   }
 
+  // Most sends go where the previous one went (a stream to one actor).
+  private lastChannel: Channel | null = null;
+
   private channel(kernelId: string): Channel {
+    const last = this.lastChannel;
+    if (last !== null && last.peer === kernelId) return last;
     let channel = this.channels.get(kernelId);
     if (channel === undefined) {
       channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds) => this.peers.linkTo(kernelId).write(envelope, fds));
       channel.onDropped = (count, error) => this.warn(`${count} frame(s) to ${kernelId} could not be encoded; dropped`, error);
       this.channels.set(kernelId, channel);
     }
+    this.lastChannel = channel;
     return channel;
   }
 

@@ -16,6 +16,36 @@ export class AddressEncoder {
   /** Ids numbered since `mark()`, while marked. */
   private added: string[] | null = null;
 
+  // The last address seen in each position of a frame, and its number: an
+  // actor sending a stream to one target names the same two addresses in
+  // every frame, and an identity check is cheaper than a lookup by id.
+  private lastTo: ActorAddress | null = null;
+  private lastToNumber = 0;
+  private lastFrom: ActorAddress | null = null;
+  private lastFromNumber = 0;
+
+  /** `ref` for a frame's destination, with a one-entry cache. */
+  refTo(address: ActorAddress): ActorAddress | number {
+    if (address === this.lastTo) return this.lastToNumber;
+    const ref = this.ref(address)!;
+    if (typeof ref === 'number') {
+      this.lastTo = address;
+      this.lastToNumber = ref;
+    }
+    return ref;
+  }
+
+  /** `ref` for a frame's sender, with a one-entry cache. */
+  refFrom(address: ActorAddress | null): ActorAddress | number | null {
+    if (address === this.lastFrom && address !== null) return this.lastFromNumber;
+    const ref = this.ref(address);
+    if (typeof ref === 'number') {
+      this.lastFrom = address;
+      this.lastFromNumber = ref;
+    }
+    return ref;
+  }
+
   /** The number for an address already sent, or the address itself (numbered from now on). */
   ref(address: ActorAddress | null): ActorAddress | number | null {
     if (address === null) return null;
@@ -42,6 +72,7 @@ export class AddressEncoder {
   rollback(): void {
     for (const id of this.added ?? []) this.numbers.delete(id);
     this.added = null;
+    this.lastTo = this.lastFrom = null;
   }
 }
 
@@ -61,7 +92,7 @@ export class AddressDecoder {
 /** A message frame with its two addresses replaced by link-local numbers where known (a new array). */
 export function packMessageFrame(refs: AddressEncoder, frame: Frame): Frame {
   if (frame[0] !== FrameKind.Message) return frame;
-  return [FrameKind.Message, refs.ref(frame[1]), refs.ref(frame[2]), frame[3]] as unknown as Frame;
+  return [FrameKind.Message, refs.refTo(frame[1]), refs.refFrom(frame[2]), frame[3]] as unknown as Frame;
 }
 
 /** Undoes packMessageFrame on a received frame, in place; false when it names a number never defined. */

@@ -16,7 +16,7 @@
  * Decoding is for untrusted bytes (the codec's pre-scan is on, and every
  * decoded frame's shape is checked): a channel's far end may be any process.
  */
-import type { Frame } from '../core/protocol.js';
+import { FrameKind, type Frame } from '../core/protocol.js';
 import { CodecError } from '../errors.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './address-table.js';
 import { Codec, type CodecLimits } from './codec.js';
@@ -25,6 +25,33 @@ import { isFrame } from './frame-check.js';
 import { HandleScope, encodeOrUndo, openHandles } from './handles.js';
 
 const BATCH_FRAMES = 256;
+/**
+ * How deep a batch of message frames with shallow bodies nests: batch, frame,
+ * then an address (a tag on an array) or the body. A body's values add none
+ * (a tagged value such as a Date or a bignum is not a container).
+ */
+const SHALLOW_BATCH_DEPTH = 3;
+
+/**
+ * A body that is a primitive, or a plain object or array of primitives. The
+ * codec must refuse a batch that nests deeper than the peer accepts, which
+ * costs a scan of the encoded bytes (~12% of a sender's time in a stream of
+ * small messages); a batch of shallow bodies cannot, and skips it.
+ */
+function shallowBody(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return true;
+  if (Array.isArray(body)) {
+    for (let i = 0; i < body.length; i++) if (typeof body[i] === 'object' && body[i] !== null) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(body) !== Object.prototype) return false;
+  const record = body as Record<string, unknown>;
+  for (const key in record) {
+    const value = record[key];
+    if (typeof value === 'object' && value !== null) return false;
+  }
+  return true;
+}
 
 export class Channel {
   private readonly codec: Codec;
@@ -109,7 +136,12 @@ export class Channel {
     let envelope: Uint8Array;
     try {
       envelope = encodeOrUndo(refs, handles, () => {
-        const payload = this.codec.encode(frames.map((frame) => packMessageFrame(refs, frame)));
+        let shallow = true;
+        const packed = frames.map((frame) => {
+          if (shallow && (frame[0] !== FrameKind.Message || !shallowBody(frame[3]))) shallow = false;
+          return packMessageFrame(refs, frame);
+        });
+        const payload = this.codec.encode(packed, shallow ? SHALLOW_BATCH_DEPTH : Infinity);
         return sealEnvelope(this.header, payload, handles.outgoing.length);
       });
     } catch (error) {

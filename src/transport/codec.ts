@@ -238,9 +238,11 @@ export class Codec {
    * Encodes one frame. The result is a view into a slab cbor-x shares between
    * frames: it stays valid, but copy it before transferring its ArrayBuffer.
    * Throws CodecError when the value cannot be encoded or the frame would break
-   * a limit (so the peer would refuse it).
+   * a limit (so the peer would refuse it). `depthAtMost`: the caller knows
+   * the value nests no deeper, so depth need not be checked when the limit
+   * allows that much (see channel.ts, shallowBody).
    */
-  encode(value: unknown): Uint8Array {
+  encode(value: unknown, depthAtMost = Infinity): Uint8Array {
     let bytes: Uint8Array;
     try {
       bytes = this.#encoder.encode(value);
@@ -256,7 +258,7 @@ export class Codec {
     // sender instead of closing the link. Only depth can be wrong (this encoder
     // emits no tag the scan rejects), and a frame no longer than maxDepth bytes
     // cannot nest deeper than maxDepth, so small frames skip the scan.
-    if (bytes.length > this.limits.maxDepth && !this.#trusted) {
+    if (bytes.length > this.limits.maxDepth && !this.#trusted && depthAtMost > this.limits.maxDepth) {
       try {
         scanCbor(bytes, this.limits.maxDepth);
       } catch (error) {
