@@ -16,7 +16,7 @@ const HELPER = fileURLToPath(new URL('../helpers/ipc-child.js', import.meta.url)
 async function oneway(serialization, n) {
   const child = fork(HELPER, [], { serialization, stdio: 'inherit' });
   await once(child, 'spawn');
-  const warm = n / 10;
+  const warm = n;
   let count = 0;
   let t0 = 0;
   const done = new Promise((resolve) => {

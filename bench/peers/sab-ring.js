@@ -29,9 +29,9 @@ export default {
     const worker = await startWorker('./ring-worker.js');
     try {
       const n = ctx.pick(10_000_000, 1_000_000);
-      await oneway(worker, n / 10, 1);
+      await oneway(worker, n, 1);
       ctx.report(ONEWAY, await oneway(worker, n, 1), 'msgs/s');
-      await oneway(worker, n / 10, 64);
+      await oneway(worker, n * 4, 64);
       ctx.report(BATCHED, await oneway(worker, n * 4, 64), 'msgs/s');
 
       const ring = createRing(1);

@@ -50,7 +50,7 @@ export default {
     await once(server, 'listening');
     try {
       const n = ctx.pick(10_000_000, 1_000_000);
-      await oneway(server, path, n / 10);
+      await oneway(server, path, n);
       ctx.report(ONEWAY, await oneway(server, path, n), 'msgs/s');
 
       const { sock, child } = await connectChild(server, path, ['echo']);

@@ -21,7 +21,7 @@ export default {
         const sender = await createActor(ctx, system, Sender);
         const counter = await createActor(ctx, system, Counter);
         const n = ctx.pick(2_000_000, 200_000);
-        await flow(system, sender, counter, n / 10, 60_000);
+        await flow(system, sender, counter, n, 120_000);
         ctx.report(TELL, rate(n, await flow(system, sender, counter, n, 120_000)), 'msgs/s');
       });
     });
@@ -30,7 +30,7 @@ export default {
       const Spawner = await actorClass(ctx, 'spawner', 'Spawner');
       await withSystem(ctx, { base: 'inline' }, async (system) => {
         const n = ctx.pick(50_000, 5_000);
-        await system.ask(await createActor(ctx, system, Spawner), { children: n / 10 }, 60_000);
+        await system.ask(await createActor(ctx, system, Spawner), { children: n }, 120_000);
         const spawner = await createActor(ctx, system, Spawner);
         const t0 = now();
         await system.ask(spawner, { children: n }, 120_000);

@@ -24,7 +24,7 @@ export default {
         const sender = await createActor(ctx, system, Sender, PROCESS);
         const counter = await createActor(ctx, system, Counter, PROCESS);
         const n = ctx.pick(500_000, 50_000);
-        await flow(system, sender, counter, n / 10, 60_000);
+        await flow(system, sender, counter, n, 120_000);
         ctx.report(ONEWAY, rate(n, await flow(system, sender, counter, n, 120_000)), 'msgs/s');
       });
     });

@@ -28,7 +28,7 @@ export default {
         const sender = await createActor(ctx, system, Sender);
         const counter = await createActor(ctx, system, Counter);
         const n = ctx.pick(1_000_000, 100_000);
-        await flow(system, sender, counter, n / 10, 60_000);
+        await flow(system, sender, counter, n, 120_000);
         ctx.report(ONEWAY, rate(n, await flow(system, sender, counter, n, 120_000)), 'msgs/s');
       });
     });
@@ -50,7 +50,7 @@ export default {
       await withSystem(ctx, { base: 'workers' }, async (system) => {
         const n = ctx.pick(10_000, 1_000);
         const children = { children: n, host: 'worker' };
-        await system.ask(await createActor(ctx, system, Spawner), { ...children, children: n / 10 }, 60_000);
+        await system.ask(await createActor(ctx, system, Spawner), children, 60_000);
         const spawner = await createActor(ctx, system, Spawner);
         const t0 = now();
         await system.ask(spawner, children, 120_000);

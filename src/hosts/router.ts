@@ -84,6 +84,7 @@ export function connectThread(kernel: Kernel, router: Router, peerId: string, ri
     kernel.host.log({ level: 'error', message, source: kernel.id, time: Date.now(), detail: String(error) });
   const link = new ThreadLink(
     rings,
+    { self: kernel.id, peer: peerId },
     (destination, frame, withHandles) => {
       if (destination === kernel.id) {
         if (withHandles) openHandles(frame);
