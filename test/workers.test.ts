@@ -44,6 +44,17 @@ describe('workers base', () => {
     expect(where).toEqual(Array(5).fill(home));
   });
 
+  it('keeps children on their parent’s thread when the parent creates and messages many in one handler', async () => {
+    // Each child is runnable (it has mail) as soon as it exists: those are the
+    // parent's own burst, not a backlog that should push children elsewhere.
+    const sys = await start(2);
+    const parent = await sys.createActor(ThreadProbe);
+    const home = await sys.ask(parent, 'thread', 2000);
+    const children = (await sys.ask(parent, { children: 500, greet: true }, 5000)) as ActorAddress[];
+    const where = new Set(await Promise.all(children.map((c) => sys.ask(c, 'thread', 5000))));
+    expect([...where]).toEqual([home]);
+  });
+
   it('gives a dedicated actor a thread of its own', async () => {
     const sys = await start(2);
     const pooled = await Promise.all([1, 2, 3, 4].map(() => sys.createActor(ThreadProbe)));

@@ -49,9 +49,18 @@ export class Dispatcher {
     if (cell.mailbox.length > 0 && !cell.queued && !cell.busy && cell.state === CellState.Ready) this.makeRunnable(cell);
   }
 
-  get queuedCells(): number {
-    return this.runQueue.length;
+  /**
+   * Cells waiting to run. While a handler runs: those that were waiting when
+   * it began. What the handler makes runnable itself (the first mail of the
+   * children it creates, say) is its own burst, not a sign the thread is
+   * backed up: counted live, an actor creating a thousand children would see
+   * its thread "busy" after 64 and send the rest to other threads.
+   */
+  get backlog(): number {
+    return this.backlogAtTurn >= 0 ? this.backlogAtTurn : this.runQueue.length;
   }
+
+  private backlogAtTurn = -1;
 
   private makeRunnable(cell: Cell): void {
     cell.queued = true;
@@ -68,7 +77,9 @@ export class Dispatcher {
     let cell: Cell | undefined;
     while ((cell = this.runQueue.shift()) !== undefined) {
       cell.queued = false;
+      this.backlogAtTurn = this.runQueue.length;
       sinceCheck += this.runCell(cell);
+      this.backlogAtTurn = -1;
       if (cell.mailbox.length > 0 && !cell.queued && !cell.busy && cell.state === CellState.Ready) {
         cell.queued = true;
         this.runQueue.push(cell);

@@ -6,9 +6,10 @@
  * Policy (as Orleans' prefer-local and Erlang's local spawn): the creator's
  * own thread while it is not busy — children talk to their parents, and
  * same-thread messages are not copied. Busy means its run queue is backed up
- * (`ownBacklog` cells waiting), or it holds far more actors than the least
- * loaded thread (an idle actor costs little, so the cap is loose). Otherwise,
- * and for the system's own creates, the least loaded thread. The counts are read without
+ * (`ownBacklog`: cells that were waiting when the creating handler began, see
+ * Dispatcher.backlog), or it holds far more actors than the least loaded
+ * thread (an idle actor costs little, so the cap is loose). Otherwise, and for
+ * the system's own creates, the least loaded thread. The counts are read without
  * locks; two threads placing at the same moment may both pick the same
  * thread, which the next placements even out. The placer counts the actor on
  * its target at once (the target only uncounts it when it dies), so a burst

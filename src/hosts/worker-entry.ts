@@ -37,7 +37,7 @@ class WorkerHost extends HostBasics implements KernelHost {
       countOn(pool, boot.slot);
       return boot.kernelId;
     }
-    return choosePoolKernel(pool, request.spread ? -1 : boot.slot, kernel.dispatcher.queuedCells) ?? boot.kernelId;
+    return choosePoolKernel(pool, request.spread ? -1 : boot.slot, kernel.dispatcher.backlog) ?? boot.kernelId;
   }
 
   log(record: LogRecord): void {
