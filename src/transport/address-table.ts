@@ -46,6 +46,13 @@ export class AddressEncoder {
     return ref;
   }
 
+  /** The number of an address already sent, without numbering a new one. */
+  numberOf(address: ActorAddress): number | undefined {
+    if (address === this.lastTo) return this.lastToNumber;
+    if (address === this.lastFrom) return this.lastFromNumber;
+    return this.numbers.get(address.id);
+  }
+
   /** The number for an address already sent, or the address itself (numbered from now on). */
   ref(address: ActorAddress | null): ActorAddress | number | null {
     if (address === null) return null;

@@ -20,6 +20,7 @@ import type { Frame } from '../core/protocol.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './address-table.js';
 import { Fifo } from '../core/queue.js';
 import { Codec } from './codec.js';
+import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from './fast-batch.js';
 import { HandleScope, encodeOrUndo } from './handles.js';
 import type { FrameHandler, Link } from './link.js';
 import { createRing, RingReader, RingWriter } from './ring.js';
@@ -51,6 +52,9 @@ export function createRingPair(): { a: RingPair; b: RingPair } {
 
 export class ThreadLink implements Link {
   private readonly codec = new Codec({}, { sequential: true, trusted: true });
+  /** Batches of the commonest frames skip the general codec (fast-batch.ts). */
+  private readonly fastWriter = new FastBatchWriter(this.codec.limits.maxFrameBytes);
+  private readonly fastDecoder = fastBatchDecoder();
   private readonly sentAddresses = new AddressEncoder();
   private readonly receivedAddresses = new AddressDecoder();
   /** Sockets handed off between threads travel as descriptor numbers (handles.ts). */
@@ -89,13 +93,13 @@ export class ThreadLink implements Link {
       for (const record of records) {
         let decoded: unknown;
         try {
-          decoded = this.handles.decoding(NO_FDS, () => this.codec.decode(record));
+          decoded = record[0] === FAST_BATCH ? this.fastDecoder.decode(record) : this.handles.decoding(NO_FDS, () => this.codec.decode(record));
         } catch (error) {
           this.onBadFrame(error);
           continue;
         }
         const batch = decoded as unknown[];
-        const withHandles = this.handles.decoded > 0;
+        const withHandles = record[0] !== FAST_BATCH && this.handles.decoded > 0;
         for (let i = 0; i < batch.length; i += 2) {
           const frame = batch[i + 1] as Frame;
           if (!unpackMessageFrame(this.receivedAddresses, frame)) {
@@ -140,7 +144,8 @@ export class ThreadLink implements Link {
   /** Encodes and writes one record; false (with every numbering and hand-off undone) when it cannot be encoded. */
   private sendBatch(destinations: string[], frames: Frame[]): boolean {
     const refs = this.sentAddresses;
-    let record: Uint8Array;
+    let record: Uint8Array | null = this.fastWriter.encode(destinations, frames, this.ends.peer, refs);
+    if (record !== null) return this.sent(frames, record);
     try {
       record = encodeOrUndo(refs, this.handles, () => {
         // Addresses of message frames travel as link-local numbers
@@ -158,6 +163,10 @@ export class ThreadLink implements Link {
       this.lastError = error;
       return false;
     }
+    return this.sent(frames, record);
+  }
+
+  private sent(frames: Frame[], record: Uint8Array): true {
     this.unacked.push(frames);
     this.sentBatches++;
     this.writer.writeOrQueue(record);
