@@ -363,6 +363,7 @@ export class ProcessHosts {
     from.forwarded.set(to.kernelId, count);
     if (count !== INTRODUCE_AFTER || (to.forwarded.get(from.kernelId) ?? 0) >= INTRODUCE_AFTER || native === null) return;
     if (!(from.stream instanceof FdLink) || !(to.stream instanceof FdLink) || !to.confirmed) return;
+    if (from.awaiting !== null || to.awaiting !== null) return; // retiring: about to be gone
     const [a, b] = native.socketPair();
     from.stream.write(markerRecord(from.kernelId, to.kernelId, 1), [a]);
     to.stream.write(markerRecord(to.kernelId, from.kernelId, 1), [b]);
