@@ -7,7 +7,9 @@
  * process names its destination: for this kernel it is decoded and
  * delivered; for another process it is forwarded as it came (no decoding:
  * the two ends hold the codec state, see transport/channel.ts); for a worker
- * thread it is decoded here and re-sent on that thread's link.
+ * thread it is decoded here and re-sent on that thread's link. Two
+ * processes that talk a lot are given a direct link, and a process retires
+ * only once the mail others sent it is out (process-peering.ts).
  *
  * Trust. A process runs user code and its bytes are untrusted: envelopes
  * must name their own process as source, frames are size-, depth- and
@@ -23,7 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kernel, PlacementRequest } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
-import { FrameKind, type ControlOp, type Frame } from '../core/protocol.js';
+import { FrameKind, type Frame } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import { DEFAULT_LIMITS } from '../transport/codec.js';
 import { native } from '../native.js';
@@ -34,7 +36,7 @@ import { newProcessKernelId } from './process-ids.js';
 import { ProcessLink } from './process-link.js';
 import { bootRecord, readHello, type ProcessBoot, type Startup } from './process-protocol.js';
 import type { Router } from './router.js';
-import { markerRecord } from './peer-links.js';
+import { Peering } from './process-peering.js';
 import { SpareProcess } from './spare-process.js';
 import { checkStartup } from './startup.js';
 import { Zygote, type ChildExitReport } from './zygote-client.js';
@@ -44,10 +46,6 @@ const HELLO_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 2000;
 /** Forkserver processes kept forked and warm ahead of need (spare-process.ts). */
 const SPARES = 1;
-/** Envelopes one process sends another through here before they get a direct link. */
-const INTRODUCE_AFTER = 64;
-/** How long a retiring process waits for the processes that sent it mail to say it is all out. */
-const DRAIN_TIMEOUT_MS = 5000;
 
 export interface ProcessHostsOptions {
   kernel: Kernel;
@@ -64,6 +62,7 @@ export class ProcessHosts {
   private readonly byPid = new Map<number, ProcessLink>();
   private readonly zygotes = new Map<Startup, Promise<Zygote>>();
   private readonly spare = new SpareProcess(SPARES);
+  private readonly peering: Peering;
   private listening: Promise<{ server: Server; path: string; dir: string }> | null = null;
   private stopping = false;
   private readonly kernel: Kernel;
@@ -72,6 +71,10 @@ export class ProcessHosts {
   constructor(private readonly options: ProcessHostsOptions) {
     this.kernel = options.kernel;
     this.router = options.router;
+    this.peering = new Peering(this.links, {
+      retired: (link) => this.down(link, undefined),
+      warn: (message) => this.warn(message),
+    });
   }
 
   /** A new process kernel for the actor in `request`; returns its id at once. */
@@ -120,7 +123,7 @@ export class ProcessHosts {
     this.stopping = true;
     this.spare.close();
     const links = [...this.links.values()];
-    for (const link of links) clearTimeout(link.drainTimer);
+    this.peering.stop();
     for (const link of links) link.close();
     await Promise.all(
       links.map(async (link) => {
@@ -290,83 +293,17 @@ export class ProcessHosts {
         return;
       }
       for (const frame of frames) {
-        if (frame[0] !== FrameKind.Control || !this.retirement(link, frame[1])) this.kernel.receiveFrame(frame);
+        if (frame[0] !== FrameKind.Control || !this.peering.retirement(link, frame[1])) this.kernel.receiveFrame(frame);
       }
       return;
     }
     const target = this.links.get(destination);
     if (target !== undefined) {
       target.forward(record, fds);
-      this.introduceIfBusy(link, target);
+      this.peering.forwarded(link, target);
       return;
     }
     this.proxy(link, destination, envelope.payload, fds);
-  }
-
-  // ---- retiring (see ControlOp 'retire' in core/protocol.ts) ------------
-
-  /** Handles `op` if it is a step of a process's retirement; false when it is not. */
-  private retirement(link: ProcessLink, op: ControlOp): boolean {
-    switch (op.op) {
-      case 'retire':
-        this.retire(link);
-        return true;
-      case 'downSeen': {
-        const retiring = this.links.get(op.kernelId);
-        if (retiring?.awaiting?.delete(link.kernelId) === true && retiring.awaiting.size === 0) this.drained(retiring);
-        return true;
-      }
-      case 'retired':
-        this.down(link, undefined);
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  /**
-   * `link`'s process is idle. Processes that have sent it mail through here
-   * may have more on the way, encoded for its channels alone (only it can
-   * read them and turn them into dead letters): each is told it is gone, and
-   * answers once its mail is out. Until then the process stays linked.
-   */
-  private retire(link: ProcessLink): void {
-    if (link.awaiting !== null || link.isDown) return;
-    const awaiting = new Set<string>();
-    const frame: Frame = [FrameKind.Control, { op: 'kernelDown', kernelId: link.kernelId, drain: true }];
-    for (const other of this.links.values()) {
-      if (other === link || !other.forwarded.has(link.kernelId)) continue;
-      awaiting.add(other.kernelId);
-      other.send(other.kernelId, frame);
-    }
-    link.awaiting = awaiting;
-    if (awaiting.size === 0) return this.drained(link);
-    link.drainTimer = setTimeout(() => {
-      this.warn(`process kernel ${link.kernelId} retires without word from ${[...awaiting].join(', ')}`);
-      this.drained(link);
-    }, DRAIN_TIMEOUT_MS);
-  }
-
-  private drained(link: ProcessLink): void {
-    clearTimeout(link.drainTimer);
-    link.awaiting = new Set(); // told: later answers change nothing
-    link.send(link.kernelId, [FrameKind.Control, { op: 'drained' }]);
-  }
-
-  /**
-   * Two processes that talk a lot get a direct link (a socket pair, one end
-   * each; see peer-links.ts), once, when either has sent the other
-   * INTRODUCE_AFTER envelopes through here.
-   */
-  private introduceIfBusy(from: ProcessLink, to: ProcessLink): void {
-    const count = (from.forwarded.get(to.kernelId) ?? 0) + 1;
-    from.forwarded.set(to.kernelId, count);
-    if (count !== INTRODUCE_AFTER || (to.forwarded.get(from.kernelId) ?? 0) >= INTRODUCE_AFTER || native === null) return;
-    if (!(from.stream instanceof FdLink) || !(to.stream instanceof FdLink) || !to.confirmed) return;
-    if (from.awaiting !== null || to.awaiting !== null) return; // retiring: about to be gone
-    const [a, b] = native.socketPair();
-    from.stream.write(markerRecord(from.kernelId, to.kernelId, 1), [a]);
-    to.stream.write(markerRecord(to.kernelId, from.kernelId, 1), [b]);
   }
 
   /** An envelope for a thread kernel (decoded and re-sent), or for a kernel that is gone. */
@@ -418,11 +355,7 @@ export class ProcessHosts {
     if (link.isDown) return;
     link.isDown = true;
     this.links.delete(link.kernelId);
-    clearTimeout(link.drainTimer);
-    for (const other of this.links.values()) {
-      other.forwarded.delete(link.kernelId);
-      if (other.awaiting?.delete(link.kernelId) === true && other.awaiting.size === 0) this.drained(other);
-    }
+    this.peering.gone(link);
     if (error !== undefined && !this.stopping) this.warn(`process kernel ${link.kernelId} is gone: ${error.message}`);
     for (const frame of this.router.remove(link.kernelId)) this.kernel.undeliverable(frame);
     if (this.stopping) return;
