@@ -1,5 +1,6 @@
 /**
- * The reader's adaptive spin: how long to poll a word before sleeping on it.
+ * The adaptive spin of a reader (a ring, or a socket: fd-link.ts): how long
+ * to poll before going to sleep.
  *
  * Waking a sleeping thread costs tens of microseconds on idle CPUs (LIMITS.md:
  * ~67 µs ping-pong p50 with Atomics.wait against 0.33 µs spinning), so right
