@@ -1,13 +1,14 @@
 // Process actors beyond the conformance suite: crashes, kills, zombies,
 // orphans, shutdown, and the path without the addon.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorAddress, ActorExitRequest, ActorSystem, DeadActorError, nativeStatus, type Startup } from '../dist/index.js';
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { PidProbe, ProcessSupervisor } from './fixtures/process-actors.js';
 import { eventually } from './conformance/bases.js';
+import { processes, type ProcInfo } from './proc.js';
 
 const STARTUPS: Startup[] = nativeStatus().available ? ['spawn', 'fork', 'forkserver'] : ['spawn'];
 
@@ -19,28 +20,6 @@ async function start(): Promise<ActorSystem> {
   logs = [];
   system = await ActorSystem.start({ base: 'workers', workers: 1, logger: (r) => logs.push(`${r.level} ${r.message}`) });
   return system;
-}
-
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  state: string;
-}
-
-/** Every process on the machine, from /proc. */
-function processes(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ pid: Number(name), state: fields[0]!, ppid: Number(fields[1]) });
-    } catch {
-      // it exited while we looked
-    }
-  }
-  return out;
 }
 
 /** The processes below `root` (children, grandchildren, ...). */

@@ -1,28 +1,20 @@
 // The forkserver's spare (hosts/spare-process.ts): a process forked and
 // warmed before it is needed, which the next forkserver create becomes.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorSystem, nativeStatus, type ActorAddress } from '../dist/index.js';
 import { PidProbe } from './fixtures/process-actors.js';
 import { eventually } from './conformance/bases.js';
+import { processes } from './proc.js';
 
 let system: ActorSystem | undefined;
 afterEach(() => system?.shutdown());
 
-/** Pids of the children of `parent`, from /proc. */
+/** Pids of the live children of `parent`. */
 function childrenOf(parent: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === parent && fields[0] !== 'Z') out.push(Number(name));
-    } catch {
-      // it exited while we looked
-    }
-  }
-  return out;
+  return processes()
+    .filter((p) => p.ppid === parent && p.state !== 'Z')
+    .map((p) => p.pid);
 }
 
 function isZygote(pid: number): boolean {
