@@ -37,7 +37,7 @@ import { ProcessLink } from './process-link.js';
 import { bootRecord, readHello, type ProcessBoot, type Startup } from './process-protocol.js';
 import type { Router } from './router.js';
 import { Peering } from './process-peering.js';
-import { SpareProcess } from './spare-process.js';
+import { SpareProcesses } from './spare-process.js';
 import { checkStartup } from './startup.js';
 import { Zygote, type ChildExitReport } from './zygote-client.js';
 
@@ -61,7 +61,7 @@ export class ProcessHosts {
   private readonly links = new Map<string, ProcessLink>();
   private readonly byPid = new Map<number, ProcessLink>();
   private readonly zygotes = new Map<Startup, Promise<Zygote>>();
-  private readonly spare = new SpareProcess(SPARES);
+  private readonly spare = new SpareProcesses(SPARES);
   private readonly peering: Peering;
   private listening: Promise<{ server: Server; path: string; dir: string }> | null = null;
   private stopping = false;

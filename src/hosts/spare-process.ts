@@ -36,7 +36,7 @@ interface Entry {
   warm: boolean;
 }
 
-export class SpareProcess {
+export class SpareProcesses {
   /** Spares being forked, warming up, or ready, oldest first. */
   private readonly entries: Entry[] = [];
   private closed = false;
