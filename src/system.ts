@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import type { BaseOptions, SystemBase } from './hosts/base.js';
 import { InlineBase } from './hosts/inline.js';
-import type { Startup } from './hosts/process-protocol.js';
+import type { Startup } from './hosts/process/process-protocol.js';
 
 export type { Startup };
 
@@ -74,7 +74,7 @@ export interface SystemStatus extends AdminStatus {
 const BASES: Record<BaseName, (options: BaseOptions) => Promise<SystemBase>> = {
   inline: async (options) => new InlineBase(options),
   workers: async (options) => {
-    const { WorkersBase } = await import('./hosts/workers.js');
+    const { WorkersBase } = await import('./hosts/workers/workers.js');
     return WorkersBase.start(options);
   },
   processes: async (options) => new InlineBase(options, 'processes'),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActorAddress } from '../src/address.js';
-import { AddressDecoder, AddressEncoder } from '../src/transport/address-table.js';
-import { Codec } from '../src/transport/codec.js';
+import { AddressDecoder, AddressEncoder } from '../src/transport/codec/address-table.js';
+import { Codec } from '../src/transport/codec/codec.js';
 
 describe('per-link address interning', () => {
   it('sends an address once, then its number, and the receiver hands back one object', () => {

@@ -10,7 +10,7 @@ import {
   WakeupMessage,
   registerMessage,
 } from '../src/messages.js';
-import { Codec, DEFAULT_LIMITS, MESSAGE_TAG } from '../src/transport/codec.js';
+import { Codec, DEFAULT_LIMITS, MESSAGE_TAG } from '../src/transport/codec/codec.js';
 
 /** Decoding errors must be CodecErrors, whatever the input: returns the error, fails otherwise. */
 function decodeError(codec: Codec, bytes: Uint8Array): CodecError {

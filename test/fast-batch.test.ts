@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { ActorAddress } from '../src/address.js';
 import { FrameKind, type Frame } from '../src/core/protocol.js';
-import { AddressEncoder } from '../src/transport/address-table.js';
-import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from '../src/transport/fast-batch.js';
+import { AddressEncoder } from '../src/transport/codec/address-table.js';
+import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from '../src/transport/codec/fast-batch.js';
 
 const PEER = 'k:w1';
 const to = new ActorAddress(PEER, 'k.1');

@@ -10,15 +10,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RingReader, RingWriter, createRing } from '../src/transport/ring.js';
-import { READER_SLEEPING, READ_IDX, WRITE_IDX } from '../src/transport/ring-layout.js';
+import { RingReader, RingWriter, createRing } from '../src/transport/ring/ring.js';
+import { READER_SLEEPING, READ_IDX, WRITE_IDX } from '../src/transport/ring/ring-layout.js';
 import { fill, matches, seqOf, seqRecord, sizes } from './fixtures/ring/records.mjs';
 
 let outDir = '';
 let ringModule = '';
 
 beforeAll(() => {
-  const srcDir = fileURLToPath(new URL('../src/transport/', import.meta.url));
+  const srcDir = fileURLToPath(new URL('../src/transport/ring/', import.meta.url));
   outDir = mkdtempSync(join(tmpdir(), 'thespis-ring-'));
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
   for (const file of readdirSync(srcDir).filter((f) => /^ring(-[a-z]+)?\.ts$/.test(f))) {

@@ -5,7 +5,7 @@
 import { MESSAGE, micro } from '../lib/measure.js';
 
 const NAME = 'codec.roundtrip_per_s';
-const CODEC = new URL('../../dist/transport/codec.js', import.meta.url).href;
+const CODEC = new URL('../../dist/transport/codec/codec.js', import.meta.url).href;
 
 export default {
   figures: [NAME],
@@ -15,7 +15,7 @@ export default {
     { figure: NAME, against: 'peer.structured_clone.roundtrip_per_s' },
   ],
   async run(ctx) {
-    const { Codec } = await ctx.need('dist/transport/codec.js', () => import(CODEC));
+    const { Codec } = await ctx.need('dist/transport/codec/codec.js', () => import(CODEC));
     const codec = await ctx.need('new Codec()', () => new Codec());
     if (codec.decode(codec.encode(MESSAGE)).seq !== MESSAGE.seq) throw new Error('codec lost the message');
     let sink = 0;

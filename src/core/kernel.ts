@@ -16,47 +16,13 @@ import type { Capabilities } from './capabilities.js';
 import { Cell, CellKind, CellState } from './cell.js';
 import { Dispatcher } from './dispatch.js';
 import { Holds } from './holds.js';
-import { Lifecycle, type CreateOptions } from './lifecycle.js';
+import { Lifecycle } from './lifecycle.js';
 import type { LogRecord } from './log.js';
 import { Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type Frame } from './protocol.js';
-import type { ActorBehavior, ActorClass, ResolvedSpec, SpecRef } from './spec.js';
+import type { KernelHost } from './host.js';
+import type { ActorBehavior } from './spec.js';
 
-export interface PlacementRequest {
-  spec: ResolvedSpec;
-  options: CreateOptions;
-  /** The creating actor's cell, or null for the system. */
-  parent: Cell | null;
-  /** Prefer the least loaded kernel over the creator's own (troupe members). */
-  spread?: boolean;
-}
-
-/** What a kernel needs from the place it lives in. */
-export interface KernelHost {
-  /** Hand a frame to another kernel; false when that kernel does not exist (any more). */
-  sendFrame(kernelId: string, frame: Frame): boolean;
-  /** The kernel a new actor goes to (this kernel's id for local). Synchronous. */
-  place(request: PlacementRequest): string;
-  /** Import an actor class by reference (synchronously when it is already loaded). */
-  loadClass(ref: SpecRef): ActorClass | Promise<ActorClass>;
-  /** Run `fn` after letting the event loop breathe (I/O, timers). */
-  yieldThen(fn: () => void): void;
-  /** A runtime log record (the kernel's own warnings). */
-  log(record: LogRecord): void;
-  /** Global names, where this kernel can resolve them synchronously (the admin's kernel). */
-  readonly names?: NameRegistry;
-  /** An actor placed here died (placement counts actors per kernel; the placer counted it in). */
-  uncounted?(): void;
-  /** A control op reached this kernel; the host may act on it before the kernel does. */
-  onControl?(op: ControlOp): void;
-}
-
-export interface NameRegistry {
-  lookup(name: string): ActorAddress | undefined;
-  /** The kernel that hosts the actor registered under `name`. */
-  hostOf(name: string): string | undefined;
-  register(name: string, address: ActorAddress, hostKernel: string): void;
-}
-
+export type { KernelHost, NameRegistry, PlacementRequest } from './host.js';
 
 export class Kernel {
   readonly cells = new Map<string, Cell>();

@@ -10,25 +10,46 @@ import { ActorExitRequest, ChildActorExited, WakeupMessage } from '../messages.j
 import { satisfies, type Capabilities } from './capabilities.js';
 import { Cell, CellKind, CellState, type CellExtras } from './cell.js';
 import { withConstructing } from './construct.js';
-import type { Kernel } from './kernel.js';
+import type { Holds } from './holds.js';
+import type { KernelHost } from './host.js';
+import type { AdminOp } from './admin-request.js';
+import type { Frame } from './protocol.js';
 import { describeError } from './log.js';
 import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
 import { TroupeLeader, type TroupeKernel } from './troupe.js';
-import { requirementsOf, type ActorClass, type ResolvedSpec } from './spec.js';
+import { requirementsOf, type ActorClass, type CreateOptions, type ResolvedSpec } from './spec.js';
 
-export interface CreateOptions {
-  globalName?: string;
-  requirements?: Capabilities;
-  sourceHash?: string;
-  host?: 'inline' | 'worker' | 'process';
-  startup?: 'spawn' | 'fork' | 'forkserver';
-  dedicated?: boolean;
+export type { CreateOptions };
+
+
+/**
+ * What the lifecycle needs from its kernel. The kernel passes itself; naming
+ * the members here keeps kernel.ts and this file from importing each other.
+ */
+export interface LifecycleKernel {
+  readonly id: string;
+  readonly host: KernelHost;
+  readonly adminAddress: ActorAddress;
+  readonly capabilities: Capabilities;
+  readonly cells: Map<string, Cell>;
+  readonly holds: Holds;
+  readonly dispatcher: { resume(cell: Cell): void };
+  nextId(): string;
+  send(from: ActorAddress | null, to: ActorAddress, body: unknown): void;
+  admin(op: AdminOp): void;
+  deadLetter(to: ActorAddress, body: unknown, from: ActorAddress | null): void;
+  receiveFrame(frame: Frame): void;
+  notifyParent(cell: Cell): void;
+  requalify(capabilities: Capabilities): Promise<void>;
+  status(): unknown;
+  exitTopLevel(): void;
+  kernelDown(kernelId: string): void;
 }
 
 export class Lifecycle {
   private readonly troupeKernel: TroupeKernel;
 
-  constructor(private readonly kernel: Kernel) {
+  constructor(private readonly kernel: LifecycleKernel) {
     this.troupeKernel = {
       send: (from, to, body) => kernel.send(from, to, body),
       createMember: (leader, spec) => this.create(leader, spec, {}, undefined, leader.address),

@@ -91,3 +91,13 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
+
+/** Options of createActor (public: see Actor.createActor and ActorSystem.createActor). */
+export interface CreateOptions {
+  globalName?: string;
+  requirements?: Capabilities;
+  sourceHash?: string;
+  host?: 'inline' | 'worker' | 'process';
+  startup?: 'spawn' | 'fork' | 'forkserver';
+  dedicated?: boolean;
+}

@@ -10,7 +10,7 @@ import type { LogRecord } from '../core/log.js';
 import type { ControlOp, Frame } from '../core/protocol.js';
 import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
 import { HostBasics } from './host-basics.js';
-import { ProcessHosts } from './processes.js';
+import { ProcessHosts } from './process/processes.js';
 import { Router } from './router.js';
 import { checkStartup, defaultStartup } from './startup.js';
 

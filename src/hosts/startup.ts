@@ -1,6 +1,6 @@
 /** Which way a process actor starts, checked where it is asked for. */
 import { native, requireNative } from '../native.js';
-import type { Startup } from './process-protocol.js';
+import type { Startup } from './process/process-protocol.js';
 
 const STARTUPS: readonly Startup[] = ['spawn', 'fork', 'forkserver'];
 

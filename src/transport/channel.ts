@@ -18,10 +18,10 @@
  */
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { CodecError } from '../errors.js';
-import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './address-table.js';
-import { Codec, type CodecLimits } from './codec.js';
+import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './codec/address-table.js';
+import { Codec, type CodecLimits } from './codec/codec.js';
 import { envelopeHeader, sealEnvelope } from './envelope.js';
-import { isFrame } from './frame-check.js';
+import { isFrame } from './codec/frame-check.js';
 import { HandleScope, encodeOrUndo, openHandles } from './handles.js';
 
 const BATCH_FRAMES = 256;

@@ -23,7 +23,7 @@ import { closeSync } from 'node:fs';
 import { CodecError } from '../errors.js';
 import { requireNative, type FdWatcher, type NativeAddon } from '../native.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
-import { AdaptiveSpin } from './ring-spin.js';
+import { AdaptiveSpin } from './ring/ring-spin.js';
 import { createFramer, encodeFramesTs, type Framer } from './framing.js';
 
 /** What a record link reports; `fds` are the descriptors that came with the record, now the handler's. */

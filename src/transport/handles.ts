@@ -28,7 +28,7 @@ import { ActorAddress } from '../address.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { CodecError } from '../errors.js';
 import { requireNative } from '../native.js';
-import type { AddressEncoder } from './address-table.js';
+import type { AddressEncoder } from './codec/address-table.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
 import { closeFd } from './fd-link.js';
 

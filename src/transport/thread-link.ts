@@ -17,13 +17,13 @@
  * the kernel can turn them into dead letters, failed creates and down watches.
  */
 import type { Frame } from '../core/protocol.js';
-import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './address-table.js';
+import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './codec/address-table.js';
 import { Fifo } from '../core/queue.js';
-import { Codec } from './codec.js';
-import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from './fast-batch.js';
+import { Codec } from './codec/codec.js';
+import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from './codec/fast-batch.js';
 import { HandleScope, encodeOrUndo } from './handles.js';
 import type { FrameHandler, Link } from './link.js';
-import { createRing, RingReader, RingWriter } from './ring.js';
+import { createRing, RingReader, RingWriter } from './ring/ring.js';
 
 export const RING_BYTES = 1 << 20;
 const NO_FDS: number[] = [];

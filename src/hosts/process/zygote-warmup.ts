@@ -8,13 +8,13 @@
  * closed before the first fork.
  */
 // The whole public runtime, so a child imports only its actor's own module.
-import { ActorAddress, ActorExitRequest } from '../index.js';
-import { FrameKind } from '../core/protocol.js';
-import { Channel } from '../transport/channel.js';
-import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { requireNative } from '../native.js';
-import { envelopeFdCount, openEnvelope } from '../transport/envelope.js';
-import { FdLink } from '../transport/fd-link.js';
+import { ActorAddress, ActorExitRequest } from '../../index.js';
+import { FrameKind } from '../../core/protocol.js';
+import { Channel } from '../../transport/channel.js';
+import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
+import { requireNative } from '../../native.js';
+import { envelopeFdCount, openEnvelope } from '../../transport/envelope.js';
+import { FdLink } from '../../transport/fd-link.js';
 import { runProcessKernel } from './process-kernel.js';
 import { readHello } from './process-protocol.js';
 

@@ -8,16 +8,16 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Kernel, type KernelHost, type NameRegistry, type PlacementRequest } from '../core/kernel.js';
-import type { LogRecord } from '../core/log.js';
-import type { ControlOp, Frame } from '../core/protocol.js';
-import { createRingPair } from '../transport/thread-link.js';
-import type { BaseOptions, BaseStatus, SystemBase } from './base.js';
-import { HostBasics } from './host-basics.js';
+import { Kernel, type KernelHost, type NameRegistry, type PlacementRequest } from '../../core/kernel.js';
+import type { LogRecord } from '../../core/log.js';
+import type { ControlOp, Frame } from '../../core/protocol.js';
+import { createRingPair } from '../../transport/thread-link.js';
+import type { BaseOptions, BaseStatus, SystemBase } from '../base.js';
+import { HostBasics } from '../host-basics.js';
 import { choosePoolKernel, type PoolView } from './placement.js';
-import { ProcessHosts } from './processes.js';
-import { connectThread, Router } from './router.js';
-import { checkStartup, defaultStartup } from './startup.js';
+import { ProcessHosts } from '../process/processes.js';
+import { connectThread, Router } from '../router.js';
+import { checkStartup, defaultStartup } from '../startup.js';
 import type { MainToWorker, PeerInfo, WorkerBoot, WorkerToMain } from './worker-protocol.js';
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);

@@ -1,7 +1,7 @@
 /** Messages between the main thread and its worker threads (over parentPort, beside the rings). */
-import type { Capabilities } from '../core/capabilities.js';
-import type { RingPair } from '../transport/thread-link.js';
-import type { Startup } from './process-protocol.js';
+import type { Capabilities } from '../../core/capabilities.js';
+import type { RingPair } from '../../transport/thread-link.js';
+import type { Startup } from '../process/process-protocol.js';
 
 export interface PeerInfo {
   kernelId: string;

@@ -6,8 +6,8 @@
  * order, exactly once. The receiver hands out the same ActorAddress object
  * every time, so the kernel's per-address cell cache hits.
  */
-import { ActorAddress } from '../address.js';
-import { FrameKind, type Frame } from '../core/protocol.js';
+import { ActorAddress } from '../../address.js';
+import { FrameKind, type Frame } from '../../core/protocol.js';
 
 const MAX_ENTRIES = 1 << 16;
 

@@ -24,7 +24,7 @@
  * as float64, strings as UTF-8 text.
  */
 import { Decoder } from 'cbor-x';
-import { FrameKind, type Frame } from '../core/protocol.js';
+import { FrameKind, type Frame } from '../../core/protocol.js';
 import type { AddressEncoder } from './address-table.js';
 
 export const FAST_BATCH = 0xff;

@@ -4,14 +4,14 @@
  * to go through the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ActorAddress } from '../address.js';
-import { Kernel, type KernelHost } from '../core/kernel.js';
-import type { LogRecord } from '../core/log.js';
-import { FrameKind, type Frame } from '../core/protocol.js';
-import { HostBasics } from './host-basics.js';
+import { ActorAddress } from '../../address.js';
+import { Kernel, type KernelHost } from '../../core/kernel.js';
+import type { LogRecord } from '../../core/log.js';
+import { FrameKind, type Frame } from '../../core/protocol.js';
+import { HostBasics } from '../host-basics.js';
 import { choosePoolKernel, countOn, type PoolView } from './placement.js';
-import { requestProcessKernel } from './process-ids.js';
-import { connectThread, Router } from './router.js';
+import { requestProcessKernel } from '../process/process-ids.js';
+import { connectThread, Router } from '../router.js';
 import type { MainToWorker, PeerInfo, WorkerBoot } from './worker-protocol.js';
 
 const boot = workerData as WorkerBoot;

@@ -18,10 +18,10 @@
  * `fork` startups cannot use one: their children inherit the actor's module,
  * imported before the fork.
  */
-import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { envelopeFdCount } from '../transport/envelope.js';
-import { FdLink } from '../transport/fd-link.js';
-import { requireNative } from '../native.js';
+import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
+import { envelopeFdCount } from '../../transport/envelope.js';
+import { FdLink } from '../../transport/fd-link.js';
+import { requireNative } from '../../native.js';
 import { SPARE_READY } from './process-protocol.js';
 import type { Zygote } from './zygote-client.js';
 

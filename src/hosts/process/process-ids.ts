@@ -1,9 +1,9 @@
 /** Kernel ids for new processes, made without asking anyone (placement is synchronous). */
 import { randomBytes } from 'node:crypto';
-import type { PlacementRequest } from '../core/kernel.js';
-import { FrameKind, type Frame } from '../core/protocol.js';
+import type { PlacementRequest } from '../../core/kernel.js';
+import { FrameKind, type Frame } from '../../core/protocol.js';
 import type { Startup } from './process-protocol.js';
-import { checkStartup } from './startup.js';
+import { checkStartup } from '../startup.js';
 
 /**
  * `<system>:p<random>`: unique without coordination and of constant length

@@ -20,9 +20,9 @@
  * its loop runs again, and ignores work it inherited (`isChild` checks).
  */
 import { constants } from 'node:os';
-import { requireNative } from '../native.js';
-import { FdLink, closeAll, closeFd } from '../transport/fd-link.js';
-import { toImportable } from './load-class.js';
+import { requireNative } from '../../native.js';
+import { FdLink, closeAll, closeFd } from '../../transport/fd-link.js';
+import { toImportable } from '../load-class.js';
 import { processFdLink, runProcessKernel } from './process-kernel.js';
 import { warmUp, warmUpSpare } from './zygote-warmup.js';
 import { MAX_HELLO_BYTES, controlFdCount, controlRecord, readBoot, readControl, SPARE_READY, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';

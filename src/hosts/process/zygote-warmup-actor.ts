@@ -5,7 +5,7 @@
  * ES module loader (resolve, read, compile, link, evaluate), whose code the
  * children then inherit compiled.
  */
-import { Actor, type ActorAddress } from '../index.js';
+import { Actor, type ActorAddress } from '../../index.js';
 
 export class WarmupActor extends Actor {
   static override module = import.meta.url;

@@ -30,9 +30,9 @@
  * must come from the peer and be for this kernel, or the link is closed. A
  * process can only ever speak as itself on it, as through the hub.
  */
-import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { envelopeFdCount, envelopeHeader, openEnvelope, sealEnvelope, type Envelope } from '../transport/envelope.js';
-import { FdLink, closeAll, type RecordLink } from '../transport/fd-link.js';
+import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
+import { envelopeFdCount, envelopeHeader, openEnvelope, sealEnvelope, type Envelope } from '../../transport/envelope.js';
+import { FdLink, closeAll, type RecordLink } from '../../transport/fd-link.js';
 
 const EMPTY = new Uint8Array(0);
 /** How long a retiring process waits for its peers to end their sides of direct links. */

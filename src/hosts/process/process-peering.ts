@@ -10,9 +10,9 @@
  * count towards it (their envelopes are encoded for its channels alone, so
  * only it can read them and turn them into dead letters).
  */
-import { FrameKind, type ControlOp, type Frame } from '../core/protocol.js';
-import { native } from '../native.js';
-import { FdLink } from '../transport/fd-link.js';
+import { FrameKind, type ControlOp, type Frame } from '../../core/protocol.js';
+import { native } from '../../native.js';
+import { FdLink } from '../../transport/fd-link.js';
 import { markerRecord } from './peer-links.js';
 import type { ProcessLink } from './process-link.js';
 

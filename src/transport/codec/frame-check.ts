@@ -4,8 +4,8 @@
  * makes sure what reaches the kernel is a frame it can handle, so a broken or
  * hostile peer fails its own batch instead of throwing inside the kernel.
  */
-import { ActorAddress } from '../address.js';
-import { FrameKind, type Frame } from '../core/protocol.js';
+import { ActorAddress } from '../../address.js';
+import { FrameKind, type Frame } from '../../core/protocol.js';
 
 const isAddress = (value: unknown): value is ActorAddress => value instanceof ActorAddress;
 const isString = (value: unknown): value is string => typeof value === 'string';

@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { requireNative } from '../native.js';
-import { FdLink, closeFd } from '../transport/fd-link.js';
+import { requireNative } from '../../native.js';
+import { FdLink, closeFd } from '../../transport/fd-link.js';
 import { MAX_HELLO_BYTES, controlFdCount, controlRecord, readControl, type ProcessBoot, type ZygoteCommand, type ZygoteEvent } from './process-protocol.js';
 
 const ENTRY = fileURLToPath(new URL('./zygote-entry.js', import.meta.url));

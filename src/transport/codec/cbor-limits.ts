@@ -26,7 +26,7 @@
  * (0xe000..0xe0ff) must wrap a definite array. With that, every item cbor-x reads
  * is one this scan counted, at the same or a shallower depth.
  */
-import { CodecError } from '../errors.js';
+import { CodecError } from '../../errors.js';
 
 /** Our tags (documented in codec.ts, registered there with cbor-x). */
 export const ADDRESS_TAG = 47390;

@@ -23,11 +23,11 @@
  *   peer with a newer message vocabulary cannot break the link.
  */
 import { Decoder, Encoder, Tag, addExtension } from 'cbor-x';
-import { ActorAddress } from '../address.js';
-import { CodecError } from '../errors.js';
-import { messageRegistry } from '../messages.js';
+import { ActorAddress } from '../../address.js';
+import { CodecError } from '../../errors.js';
+import { messageRegistry } from '../../messages.js';
 import { ADDRESS_TAG, HANDLE_TAG, MESSAGE_TAG, scanCbor } from './cbor-limits.js';
-import { HandleClass, decodeHandle, encodeHandle } from './handles.js';
+import { HandleClass, decodeHandle, encodeHandle } from '../handles.js';
 
 export { ADDRESS_TAG, HANDLE_TAG, MESSAGE_TAG } from './cbor-limits.js';
 

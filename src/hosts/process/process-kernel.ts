@@ -13,16 +13,16 @@
  * child outlives the system.
  */
 import { connect } from 'node:net';
-import { ActorAddress } from '../address.js';
-import { Kernel, type KernelHost, type PlacementRequest } from '../core/kernel.js';
-import type { LogRecord } from '../core/log.js';
-import { FrameKind, type ControlOp, type Frame } from '../core/protocol.js';
-import { Channel } from '../transport/channel.js';
-import { DEFAULT_LIMITS } from '../transport/codec.js';
-import { envelopeFdCount, openEnvelope, type Envelope } from '../transport/envelope.js';
-import { FdLink, closeAll, type RecordLink, type RecordLinkHandlers } from '../transport/fd-link.js';
-import { StreamLink } from '../transport/stream-link.js';
-import { HostBasics } from './host-basics.js';
+import { ActorAddress } from '../../address.js';
+import { Kernel, type KernelHost, type PlacementRequest } from '../../core/kernel.js';
+import type { LogRecord } from '../../core/log.js';
+import { FrameKind, type ControlOp, type Frame } from '../../core/protocol.js';
+import { Channel } from '../../transport/channel.js';
+import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
+import { envelopeFdCount, openEnvelope, type Envelope } from '../../transport/envelope.js';
+import { FdLink, closeAll, type RecordLink, type RecordLinkHandlers } from '../../transport/fd-link.js';
+import { StreamLink } from '../../transport/stream-link.js';
+import { HostBasics } from '../host-basics.js';
 import { PeerLinks, isMarker, type PeerLinksHost } from './peer-links.js';
 import { helloRecord, type ProcessBoot } from './process-protocol.js';
 import { requestProcessKernel } from './process-ids.js';

@@ -7,10 +7,10 @@
  * failed creates instead of vanishing.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Frame } from '../core/protocol.js';
-import { Channel } from '../transport/channel.js';
-import type { Link } from '../transport/link.js';
-import { closeAll, type RecordLink } from '../transport/fd-link.js';
+import type { Frame } from '../../core/protocol.js';
+import { Channel } from '../../transport/channel.js';
+import type { Link } from '../../transport/link.js';
+import { closeAll, type RecordLink } from '../../transport/fd-link.js';
 import type { Startup } from './process-protocol.js';
 
 export class ProcessLink implements Link {

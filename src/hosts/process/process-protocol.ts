@@ -1,6 +1,6 @@
 /** What the system process, its zygotes and its process kernels tell each other outside kernel frames. */
-import type { Capabilities } from '../core/capabilities.js';
-import { envelopeHeader, openEnvelope, sealEnvelope } from '../transport/envelope.js';
+import type { Capabilities } from '../../core/capabilities.js';
+import { envelopeHeader, openEnvelope, sealEnvelope } from '../../transport/envelope.js';
 
 export type Startup = 'spawn' | 'fork' | 'forkserver';
 

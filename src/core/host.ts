@@ -1,0 +1,45 @@
+/**
+ * What a kernel needs from the place it lives in (main thread, worker, child
+ * process, remote host): the hosts implement this, the kernel only calls it.
+ */
+import type { ActorAddress } from '../address.js';
+import type { Cell } from './cell.js';
+import type { LogRecord } from './log.js';
+import type { ControlOp, Frame } from './protocol.js';
+import type { ActorClass, CreateOptions, ResolvedSpec, SpecRef } from './spec.js';
+
+export interface PlacementRequest {
+  spec: ResolvedSpec;
+  options: CreateOptions;
+  /** The creating actor's cell, or null for the system. */
+  parent: Cell | null;
+  /** Prefer the least loaded kernel over the creator's own (troupe members). */
+  spread?: boolean;
+}
+
+/** What a kernel needs from the place it lives in. */
+export interface KernelHost {
+  /** Hand a frame to another kernel; false when that kernel does not exist (any more). */
+  sendFrame(kernelId: string, frame: Frame): boolean;
+  /** The kernel a new actor goes to (this kernel's id for local). Synchronous. */
+  place(request: PlacementRequest): string;
+  /** Import an actor class by reference (synchronously when it is already loaded). */
+  loadClass(ref: SpecRef): ActorClass | Promise<ActorClass>;
+  /** Run `fn` after letting the event loop breathe (I/O, timers). */
+  yieldThen(fn: () => void): void;
+  /** A runtime log record (the kernel's own warnings). */
+  log(record: LogRecord): void;
+  /** Global names, where this kernel can resolve them synchronously (the admin's kernel). */
+  readonly names?: NameRegistry;
+  /** An actor placed here died (placement counts actors per kernel; the placer counted it in). */
+  uncounted?(): void;
+  /** A control op reached this kernel; the host may act on it before the kernel does. */
+  onControl?(op: ControlOp): void;
+}
+
+export interface NameRegistry {
+  lookup(name: string): ActorAddress | undefined;
+  /** The kernel that hosts the actor registered under `name`. */
+  hostOf(name: string): string | undefined;
+  register(name: string, address: ActorAddress, hostKernel: string): void;
+}
