@@ -42,6 +42,18 @@ export class CellExtras {
   lastActive = 0;
   onDead: Array<() => void> | null = null;
   troupeLeader: ActorAddress | null = null;
+  /** Paused by flow control until a destination it sent to drains (flow.ts). */
+  paused = false;
+  /** Its mailbox is congested: who has been told (flow.ts). */
+  inflow: Inflow | null = null;
+}
+
+/** A congested mailbox's bookkeeping (flow.ts): the sender systems told, and the lease renewal. */
+export interface Inflow {
+  readonly systems: Set<string>;
+  timer: ReturnType<typeof setInterval> | undefined;
+  /** The sender kernel last seen (most messages come from the same one). */
+  lastKernel: string;
 }
 
 export class Cell {

@@ -15,6 +15,7 @@
 import type { ActorAddress } from '../address.js';
 import { ActorExitRequest, ChildActorExited, PoisonMessage } from '../messages.js';
 import { Cell, CellKind, CellState } from './cell.js';
+import { MAILBOX_LOW, type FlowGate } from './flow.js';
 import { describeError, type LogRecord } from './log.js';
 import { Fifo } from './queue.js';
 import { TroupeIdle } from './troupe.js';
@@ -29,6 +30,8 @@ export interface DispatchContext {
   readonly host: { yieldThen(fn: () => void): void; log(record: LogRecord): void };
   readonly lifecycle: { beginExit(cell: Cell, request: ActorExitRequest, from: ActorAddress | null): void; touchIdle(cell: Cell): void };
   send(from: ActorAddress | null, to: ActorAddress, body: unknown): void;
+  /** A congested mailbox was worked down to MAILBOX_LOW (flow.ts). */
+  readonly flow: { eased(cell: Cell): void };
 }
 
 export class Dispatcher {
@@ -41,13 +44,35 @@ export class Dispatcher {
   /** Put a message in a cell's mailbox and make sure the cell will run. */
   enqueue(cell: Cell, body: unknown, from: ActorAddress | null): void {
     cell.mailbox.push(body, from);
-    if (!cell.queued && !cell.busy && cell.state === CellState.Ready) this.makeRunnable(cell);
+    if (!cell.queued && !cell.busy && cell.state === CellState.Ready && (cell.extra === null || !cell.extra.paused)) this.makeRunnable(cell);
   }
 
-  /** The cell may have mail it could not process before (created, or a promise settled). */
+  /** The cell may have mail it could not process before (created, a promise settled, or it was paused). */
   resume(cell: Cell): void {
-    if (cell.mailbox.length > 0 && !cell.queued && !cell.busy && cell.state === CellState.Ready) this.makeRunnable(cell);
+    if (cell.mailbox.length > 0 && !cell.queued && runnable(cell)) this.makeRunnable(cell);
   }
+
+  /**
+   * Flow control (flow.ts): the actor in `cell` sent to a congested
+   * destination, so once the handler it is in returns it takes no further
+   * message until `gate` opens. An actor that others wait on is never paused
+   * (that is what keeps waiting actors from deadlocking).
+   */
+  pause(cell: Cell, gate: FlowGate): void {
+    if (cell.kind !== CellKind.Actor || cell.state !== CellState.Ready) return;
+    const extras = cell.extras();
+    if (extras.paused || extras.inflow !== null) return;
+    extras.paused = true;
+    this.pausedCount++;
+    gate.wait(() => {
+      extras.paused = false;
+      this.pausedCount--;
+      this.resume(cell);
+    });
+  }
+
+  /** Actors paused by flow control right now (status). */
+  pausedCount = 0;
 
   /**
    * Cells waiting to run. While a handler runs: those that were waiting when
@@ -80,11 +105,12 @@ export class Dispatcher {
       this.backlogAtTurn = this.runQueue.length;
       sinceCheck += this.runCell(cell);
       this.backlogAtTurn = -1;
-      if (cell.mailbox.length > 0 && !cell.queued && !cell.busy && cell.state === CellState.Ready) {
+      if (cell.extra !== null && cell.extra.inflow !== null && cell.mailbox.length <= MAILBOX_LOW) this.kernel.flow.eased(cell);
+      if (cell.mailbox.length > 0 && !cell.queued && runnable(cell)) {
         cell.queued = true;
         this.runQueue.push(cell);
       }
-      if (sinceCheck >= 4096) {
+      if (sinceCheck >= 256) {
         sinceCheck = 0;
         if (performance.now() - started > DRAIN_BUDGET_MS) {
           this.kernel.host.yieldThen(this.drainBound);
@@ -98,7 +124,7 @@ export class Dispatcher {
   private runCell(cell: Cell): number {
     const mailbox = cell.mailbox;
     let n = 0;
-    while (n < CELL_BUDGET && mailbox.length > 0 && !cell.busy && cell.state === CellState.Ready) {
+    while (n < CELL_BUDGET && mailbox.length > 0 && runnable(cell)) {
       const body = mailbox.peekMessage();
       const from = mailbox.peekSender();
       mailbox.dropFirst();
@@ -170,4 +196,9 @@ export class Dispatcher {
       this.kernel.send(cell.address, from, new PoisonMessage(body, details));
     }
   }
+}
+
+/** Ready, no handler in flight, not paused by flow control. */
+function runnable(cell: Cell): boolean {
+  return !cell.busy && cell.state === CellState.Ready && (cell.extra === null || !cell.extra.paused);
 }

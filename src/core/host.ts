@@ -35,6 +35,12 @@ export interface KernelHost {
   uncounted?(): void;
   /** A control op reached this kernel; the host may act on it before the kernel does. */
   onControl?(op: ControlOp): void;
+  /** A main kernel's host: send `frame` to every other kernel of the system (flow notices). */
+  broadcast?(frame: Frame): void;
+  /** Whether this kernel has a link of its own to `kernelId`, rather than through its default route. */
+  routesDirect?(kernelId: string): boolean;
+  /** Frames waiting in this host's links to other kernels (status().pendingMessages). */
+  pendingInLinks?(): number;
 }
 
 export interface NameRegistry {

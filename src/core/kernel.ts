@@ -12,9 +12,11 @@
 import { ActorAddress, localSlot } from '../address.js';
 import { ActorExitRequest, ChildActorExited } from '../messages.js';
 import { AdminRequest, type AdminOp } from './admin-request.js';
+import { Backpressure } from './backpressure.js';
 import type { Capabilities } from './capabilities.js';
 import { Cell, CellKind, CellState } from './cell.js';
 import { Dispatcher } from './dispatch.js';
+import { MAILBOX_HIGH } from './flow.js';
 import { Holds } from './holds.js';
 import { Lifecycle } from './lifecycle.js';
 import type { LogRecord } from './log.js';
@@ -31,6 +33,7 @@ export class Kernel {
   private readonly remoteWatches = new Map<string, [ActorAddress, ActorAddress, string?]>();
   readonly dispatcher: Dispatcher;
   readonly lifecycle: Lifecycle;
+  readonly flow: Backpressure;
   capabilities: Capabilities;
   /** Told after this kernel has handled another kernel's death (kernelDown). */
   readonly downListeners = new Set<(kernelId: string) => void>();
@@ -49,6 +52,7 @@ export class Kernel {
     this.holds = new Holds(id);
     this.dispatcher = new Dispatcher(this);
     this.lifecycle = new Lifecycle(this);
+    this.flow = new Backpressure(this);
   }
 
   /** A fresh id for something this kernel creates: "<kernel>.<seq>". */
@@ -62,11 +66,14 @@ export class Kernel {
     const cached = to[localSlot] as Cell | undefined;
     if (cached !== undefined && cached.owner === this && cached.state === CellState.Ready) {
       this.dispatcher.enqueue(cached, body, from);
+      if (cached.mailbox.length >= MAILBOX_HIGH) this.flow.full(cached, from);
     } else if (to.kernel === this.id) {
       this.deliverLocal(to, body, from, null);
     } else if (!this.host.sendFrame(to.kernel, [FrameKind.Message, to, from, body])) {
       this.deadLetter(to, body, from);
+      return;
     }
+    if (this.flow.congestion.active) this.flow.checkSend(from, to);
   }
 
   admin(op: AdminOp): void {
@@ -101,13 +108,17 @@ export class Kernel {
     const cached = to[localSlot] as Cell | undefined;
     if (cached !== undefined && cached.owner === this && cached.state === CellState.Ready) {
       this.dispatcher.enqueue(cached, body, from);
+      if (cached.mailbox.length >= MAILBOX_HIGH) this.flow.full(cached, from);
       return;
     }
     const cell = this.cells.get(to.id);
     if (cell !== undefined) {
       to[localSlot] = cell;
       if (cell.state === CellState.Stopping) this.lifecycle.whileStopping(cell, body, from);
-      else this.dispatcher.enqueue(cell, body, from);
+      else {
+        this.dispatcher.enqueue(cell, body, from);
+        if (cell.mailbox.length >= MAILBOX_HIGH && cell.kind === CellKind.Actor) this.flow.full(cell, from);
+      }
       return;
     }
     const nameHost = this.nameHost(to);
@@ -220,6 +231,7 @@ export class Kernel {
       }
     }
     for (const frame of this.holds.creatorGone(kernelId)) this.receiveFrame(frame);
+    this.flow.gone(kernelId);
     for (const listener of this.downListeners) listener(kernelId);
   }
 
@@ -256,13 +268,13 @@ export class Kernel {
   status(): KernelStatus {
     let actors = 0;
     let endpoints = 0;
-    let pending = this.holds.size;
+    let pending = this.holds.size + (this.host.pendingInLinks?.() ?? 0);
     for (const cell of this.cells.values()) {
       if (cell.kind === CellKind.Endpoint) endpoints++;
       else actors++;
       pending += cell.mailbox.length;
     }
-    return { kernel: this.id, actors, endpoints, pendingMessages: pending };
+    return { kernel: this.id, actors, endpoints, pendingMessages: pending, pausedActors: this.dispatcher.pausedCount };
   }
 
   /** Ask every top-level actor here to exit. */
@@ -277,6 +289,7 @@ export class Kernel {
   /** Drop everything without ceremony (the host is going away). */
   close(): void {
     this.closed = true;
+    this.flow.close();
     for (const cell of this.cells.values()) this.lifecycle.discard(cell);
     this.cells.clear();
   }
@@ -294,5 +307,8 @@ export interface KernelStatus {
   kernel: string;
   actors: number;
   endpoints: number;
+  /** Messages in mailboxes, held for actors being created, and waiting in this kernel's links. */
   pendingMessages: number;
+  /** Actors paused by flow control (they sent to a congested destination). */
+  pausedActors: number;
 }

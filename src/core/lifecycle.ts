@@ -10,6 +10,7 @@ import { ActorExitRequest, ChildActorExited, WakeupMessage } from '../messages.j
 import { satisfies, type Capabilities } from './capabilities.js';
 import { Cell, CellKind, CellState, type CellExtras } from './cell.js';
 import { withConstructing } from './construct.js';
+import type { FlowOp } from './backpressure.js';
 import type { Holds } from './holds.js';
 import type { KernelHost } from './host.js';
 import type { AdminOp } from './admin-request.js';
@@ -44,6 +45,7 @@ export interface LifecycleKernel {
   status(): unknown;
   exitTopLevel(): void;
   kernelDown(kernelId: string): void;
+  readonly flow: { control(op: FlowOp): void; eased(cell: Cell): void };
 }
 
 export class Lifecycle {
@@ -264,6 +266,7 @@ export class Lifecycle {
     this.clearTimers(cell);
     for (const [body, from] of cell.mailbox.takeAll()) k.deadLetter(cell.address, body, from);
     const extra = cell.extra;
+    if (extra?.inflow) k.flow.eased(cell);
     if (extra?.watchers) {
       for (const watcher of extra.watchers.values()) k.send(null, watcher, new TargetDown(cell.address));
       extra.watchers = null;
@@ -281,6 +284,7 @@ export class Lifecycle {
     cell.state = CellState.Dead;
     cell.instance = null;
     this.clearTimers(cell);
+    if (cell.extra?.inflow) clearInterval(cell.extra.inflow.timer);
   }
 
   private logExitError(cell: Cell, error: unknown): void {
@@ -367,6 +371,10 @@ export class Lifecycle {
       }
       case 'kernelDown':
         k.kernelDown(op.kernelId);
+        return;
+      case 'congested':
+      case 'relieved':
+        k.flow.control(op);
         return;
       default:
         return; // host-level ops (spawnKernel) are handled by the host

@@ -70,7 +70,16 @@ export type ControlOp =
   | { op: 'retire'; kernelId: string }
   | { op: 'downSeen'; kernelId: string }
   | { op: 'drained' }
-  | { op: 'retired'; kernelId: string };
+  | { op: 'retired'; kernelId: string }
+  /**
+   * Flow control (flow.ts): `scope` (an actor id, a kernel id, a system id or
+   * '*') is congested, so senders to it pause between messages, for `leaseMs`
+   * unless renewed (0 or absent: until relieved). `kernel`: the kernel in
+   * the actor's address, when `scope` is an actor. `fanOut`: to a main
+   * kernel, which passes it on to every kernel of its system.
+   */
+  | { op: 'congested'; scope: string; kernel?: string; leaseMs?: number; fanOut?: boolean }
+  | { op: 'relieved'; scope: string; fanOut?: boolean };
 
 /** Reply to a create request's `ack`. */
 export class Created {

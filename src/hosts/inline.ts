@@ -40,6 +40,18 @@ class InlineHost extends HostBasics implements KernelHost {
   onControl(op: ControlOp): void {
     if (op.op === 'spawnKernel' && op.startup !== undefined) this.base.processes.spawnKernel(op.kernelId, op.startup, op.preload);
   }
+
+  broadcast(frame: Frame): void {
+    for (const id of this.base.otherKernels()) this.base.router.send(id, frame);
+  }
+
+  routesDirect(kernelId: string): boolean {
+    return this.base.router.routesDirect(kernelId);
+  }
+
+  pendingInLinks(): number {
+    return this.base.router.pending();
+  }
 }
 
 export class InlineBase implements SystemBase {
@@ -52,6 +64,7 @@ export class InlineBase implements SystemBase {
     readonly name: 'inline' | 'processes' = 'inline',
   ) {
     this.kernel = new Kernel(options.mainKernelId, new InlineHost(this, options.names, options.log), options.adminAddress, options.capabilities);
+    this.router.congestion = this.kernel.flow.congestion;
     this.processes = new ProcessHosts({
       kernel: this.kernel,
       router: this.router,

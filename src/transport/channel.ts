@@ -105,6 +105,11 @@ export class Channel {
     return batch as Frame[];
   }
 
+  /** Frames queued and not yet sealed. */
+  get queued(): number {
+    return this.batch.length;
+  }
+
   /** The frames queued and not yet sent, taken out (the peer is gone: the caller dead-letters them). */
   takeQueued(): Frame[] {
     const batch = this.batch;

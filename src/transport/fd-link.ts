@@ -23,6 +23,7 @@ import { closeSync } from 'node:fs';
 import { CodecError } from '../errors.js';
 import { requireNative, type FdWatcher, type NativeAddon } from '../native.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
+import { LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES } from './link.js';
 import { AdaptiveSpin } from './ring/ring-spin.js';
 import { createFramer, encodeFramesTs, type Framer } from './framing.js';
 
@@ -41,6 +42,12 @@ export interface RecordLink {
   end(): Promise<void>;
   /** Close at once, dropping what is queued (a peer that broke the protocol). */
   destroy(error: Error): void;
+  /** Flow control: over the high-water mark of bytes waiting to be sent (core/flow.ts). */
+  readonly congested: boolean;
+  /** Told when `congested` changes. */
+  onCongestion: ((congested: boolean) => void) | undefined;
+  /** Records written and not yet handed to the socket. */
+  readonly queuedRecords: number;
 }
 
 /**
@@ -59,6 +66,8 @@ const MAX_UNCLAIMED_FDS = MAX_ENVELOPE_FDS * 4;
 
 interface Outgoing {
   bytes: Uint8Array;
+  /** How many records it holds. */
+  records: number;
   /** Sent with the first byte; emptied (and closed here) once that byte is out. */
   fds: number[];
 }
@@ -85,6 +94,11 @@ export class FdLink implements RecordLink {
   private sleptAt = 0;
   private readonly spinBound = (): void => this.spinNow();
   private readonly readOnceBound = (): boolean => this.readOnce();
+  /** Bytes written and not yet accepted by the socket, with their frame headers. */
+  private queuedBytes = 0;
+  queuedRecords = 0;
+  congested = false;
+  onCongestion: ((congested: boolean) => void) | undefined = undefined;
 
   constructor(
     private readonly fd: number,
@@ -110,6 +124,12 @@ export class FdLink implements RecordLink {
     }
     this.records.push(record);
     this.recordFds.push(fds);
+    this.queuedBytes += record.length + 4;
+    this.queuedRecords++;
+    if (!this.congested && this.queuedBytes > LINK_HIGH_WATER_BYTES) {
+      this.congested = true;
+      this.onCongestion?.(true);
+    }
     if (fds !== undefined && fds.length > 0) this.anyFds = true;
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -146,7 +166,7 @@ export class FdLink implements RecordLink {
     this.records = [];
     this.recordFds = [];
     if (!this.anyFds) {
-      this.outgoing.push({ bytes: encodeFramesTs(records), fds: [] });
+      this.outgoing.push({ bytes: encodeFramesTs(records), fds: [], records: records.length });
     } else {
       this.anyFds = false;
       // One sendmsg carries at most MAX_ENVELOPE_FDS descriptors: cut the
@@ -156,13 +176,13 @@ export class FdLink implements RecordLink {
       for (let i = 0; i < records.length; i++) {
         const own = perRecord[i] ?? [];
         if (fds.length + own.length > MAX_ENVELOPE_FDS) {
-          this.outgoing.push({ bytes: encodeFramesTs(records.slice(start, i)), fds });
+          this.outgoing.push({ bytes: encodeFramesTs(records.slice(start, i)), fds, records: i - start });
           start = i;
           fds = [];
         }
         fds.push(...own);
       }
-      this.outgoing.push({ bytes: encodeFramesTs(records.slice(start)), fds });
+      this.outgoing.push({ bytes: encodeFramesTs(records.slice(start)), fds, records: records.length - start });
     }
     this.pump();
   }
@@ -187,11 +207,21 @@ export class FdLink implements RecordLink {
         closeAll(next.fds); // the peer holds its own references now
         next.fds = [];
       }
+      this.queuedBytes -= sent;
       if (sent < next.bytes.length) next.bytes = next.bytes.subarray(sent);
-      else outgoing.shift();
+      else {
+        outgoing.shift();
+        this.queuedRecords -= next.records;
+      }
     }
     this.watch(false);
+    if (this.congested && this.queuedBytes < LINK_LOW_WATER_BYTES) this.uncongest();
     if (this.ending !== null && !this.closed) this.ending();
+  }
+
+  private uncongest(): void {
+    this.congested = false;
+    this.onCongestion?.(false);
   }
 
   private watch(writable: boolean): void {
@@ -292,6 +322,9 @@ export class FdLink implements RecordLink {
     for (const fds of this.recordFds) if (fds !== undefined) closeAll(fds);
     this.records = [];
     this.recordFds = [];
+    this.queuedBytes = 0;
+    this.queuedRecords = 0;
+    if (this.congested) this.uncongest();
     closeAll(this.received);
     this.received = [];
     this.handlers.onClosed(error);

@@ -11,7 +11,27 @@ export interface Link {
   close(): void;
   /** After the peer died: the frames it never handled, in order (for dead letters). */
   salvage?(): Frame[];
+  /**
+   * Flow control (core/flow.ts). Frames this link accepted that the peer has
+   * not handled yet, as far as the link can tell (counted in
+   * status().pendingMessages).
+   */
+  pending?(): number;
+  /** Over its high-water mark of bytes waiting: senders on it should pause. */
+  readonly congested?: boolean;
+  /** Told when `congested` changes (set by the router that owns the link). */
+  onCongestion?: ((congested: boolean) => void) | undefined;
 }
+
+/**
+ * Bytes waiting in a link between threads or processes of one host before it
+ * counts as congested, and under which it no longer does. Small on purpose:
+ * the far end reads everything that came into its mailboxes, decoded (ten
+ * times the size), so what a link may hold bounds what a slow actor's
+ * mailbox can absorb before its senders hear that it is full.
+ */
+export const LINK_HIGH_WATER_BYTES = 1024 * 1024;
+export const LINK_LOW_WATER_BYTES = 256 * 1024;
 
 /** `withHandles`: the frame's batch held handed-off sockets (to open if the frame is delivered here). */
 export type FrameHandler = (destination: string, frame: Frame, withHandles: boolean) => void;

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { CodecError } from '../errors.js';
 import { closeAll, type RecordLink, type RecordLinkHandlers } from './fd-link.js';
 import { createFramer, encodeFramesTs, type Framer } from './framing.js';
+import { LINK_HIGH_WATER_BYTES } from './link.js';
 
 const NO_FDS: number[] = [];
 
@@ -21,6 +22,12 @@ export class StreamLink implements RecordLink {
   private flushQueued = false;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
+  congested = false;
+  onCongestion: ((congested: boolean) => void) | undefined = undefined;
+
+  get queuedRecords(): number {
+    return this.queue.length;
+  }
 
   constructor(
     private readonly socket: Socket,
@@ -32,6 +39,12 @@ export class StreamLink implements RecordLink {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish(undefined));
+    // The socket's own buffer is what waits; 'drain' says it was written out.
+    socket.on('drain', () => {
+      if (!this.congested) return;
+      this.congested = false;
+      this.onCongestion?.(false);
+    });
   }
 
   write(record: Uint8Array, fds?: readonly number[]): void {
@@ -73,6 +86,10 @@ export class StreamLink implements RecordLink {
     const records = this.queue;
     this.queue = [];
     this.socket.write(encodeFramesTs(records));
+    if (!this.congested && this.socket.writableLength > LINK_HIGH_WATER_BYTES) {
+      this.congested = true;
+      this.onCongestion?.(true);
+    }
   }
 
   private read(chunk: Buffer): void {

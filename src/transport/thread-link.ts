@@ -22,7 +22,7 @@ import { Fifo } from '../core/queue.js';
 import { Codec } from './codec/codec.js';
 import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from './codec/fast-batch.js';
 import { HandleScope, encodeOrUndo } from './handles.js';
-import type { FrameHandler, Link } from './link.js';
+import { LINK_HIGH_WATER_BYTES, type FrameHandler, type Link } from './link.js';
 import { createRing, RingReader, RingWriter } from './ring/ring.js';
 
 export const RING_BYTES = 1 << 20;
@@ -68,7 +68,12 @@ export class ThreadLink implements Link {
   private lastError: unknown = undefined;
   /** Original frames of sent batches the peer has not acknowledged, oldest first. */
   private readonly unacked = new Fifo<Frame[]>();
+  /** Frames in `unacked`. */
+  private unackedFrames = 0;
   private sentBatches = 0;
+  /** Over the high-water mark of bytes queued behind a full ring (flow control). */
+  congested = false;
+  onCongestion: ((congested: boolean) => void) | undefined = undefined;
   private readonly outAcks: Int32Array;
   private readonly inAcks: Int32Array;
   private flushQueued = false;
@@ -168,12 +173,35 @@ export class ThreadLink implements Link {
 
   private sent(frames: Frame[], record: Uint8Array): true {
     this.unacked.push(frames);
+    this.unackedFrames += frames.length;
     this.sentBatches++;
     this.writer.writeOrQueue(record);
-    // Forget what the peer has handled (the counter wraps at 2^32 like sentBatches | 0).
-    const acked = Atomics.load(this.outAcks, 0);
-    while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unacked.shift();
+    this.forgetAcked();
+    if (!this.congested && this.writer.queuedBytes > LINK_HIGH_WATER_BYTES) this.becomeCongested();
     return true;
+  }
+
+  /** Forget what the peer has handled (the counter wraps at 2^32 like sentBatches | 0). */
+  private forgetAcked(): void {
+    const acked = Atomics.load(this.outAcks, 0);
+    while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unackedFrames -= this.unacked.shift()!.length;
+  }
+
+  /** The peer thread reads slower than we write: senders pause until the overflow queue is out. */
+  private becomeCongested(): void {
+    this.congested = true;
+    this.onCongestion?.(true);
+    void this.writer.drained().then(() => {
+      if (!this.congested) return;
+      this.congested = false;
+      this.onCongestion?.(false);
+    });
+  }
+
+  /** Frames sent or queued here that the peer has not handled yet. */
+  pending(): number {
+    this.forgetAcked();
+    return this.unackedFrames + this.originals.length;
   }
 
   /**
@@ -181,8 +209,8 @@ export class ThreadLink implements Link {
    * or not flushed yet), in order. Call before close().
    */
   salvage(): Frame[] {
-    const acked = Atomics.load(this.outAcks, 0);
-    while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unacked.shift();
+    this.forgetAcked();
+    this.unackedFrames = 0;
     const frames: Frame[] = [];
     let batch: Frame[] | undefined;
     while ((batch = this.unacked.shift()) !== undefined) frames.push(...batch);

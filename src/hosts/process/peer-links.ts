@@ -69,6 +69,8 @@ export interface PeerLinksHost {
   readonly hub: RecordLink;
   /** Send now whatever the channel to `kernelId` has queued (it must leave before the marker). */
   flushChannel(kernelId: string): void;
+  /** Flow control: the direct link to `kernelId` crossed a water mark. */
+  linkCongestion(kernelId: string, congested: boolean): void;
   /** An envelope of frames for this kernel, from a peer. */
   deliver(envelope: Envelope, fds: number[]): void;
   warn(message: string, error?: unknown): void;
@@ -88,6 +90,13 @@ export class PeerLinks {
     return peer !== undefined && peer.sending ? peer.link : this.host.hub;
   }
 
+  /** Records queued on direct links and not yet sent. */
+  queuedRecords(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) n += peer.link.queuedRecords;
+    return n;
+  }
+
   /** A marker that came through the hub. */
   fromHub(envelope: Envelope, fds: number[]): void {
     if (fds.length === 1) this.introduced(envelope.source, fds[0]!);
@@ -105,6 +114,8 @@ export class PeerLinks {
     this.peers.delete(kernelId);
     peer.sending = false;
     peer.quiet = true;
+    peer.link.onCongestion = undefined;
+    this.host.linkCongestion(kernelId, false);
     for (const [, fds] of peer.held) closeAll(fds);
     peer.held = [];
     void peer.link.end();
@@ -146,6 +157,7 @@ export class PeerLinks {
       quiet: false,
     };
     this.peers.set(peerId, peer);
+    peer.link.onCongestion = (congested) => this.host.linkCongestion(peerId, congested);
     this.host.flushChannel(peerId);
     this.host.hub.write(markerRecord(peerId, this.host.self, 0));
     peer.sending = true;

@@ -16,6 +16,7 @@ import { connect } from 'node:net';
 import { ActorAddress } from '../../address.js';
 import { Kernel, type KernelHost, type PlacementRequest } from '../../core/kernel.js';
 import type { LogRecord } from '../../core/log.js';
+import { DEFAULT_ROUTE } from '../../core/flow.js';
 import { FrameKind, type ControlOp, type Frame } from '../../core/protocol.js';
 import { Channel } from '../../transport/channel.js';
 import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
@@ -136,8 +137,9 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
       return;
     }
     for (const frame of frames) {
-      // Housekeeping comes from the system's process only, never from a peer.
-      if (frame[0] === FrameKind.Control && envelope.source !== this.boot.mainKernelId) {
+      // Housekeeping comes from the system's process only, never from a
+      // peer; flow notices are the exception (they only pause our senders).
+      if (frame[0] === FrameKind.Control && envelope.source !== this.boot.mainKernelId && !isFlowNotice(frame[1])) {
         this.warn(`a control frame from ${envelope.source}, which may not send one; dropped`);
       } else this.kernel.receiveFrame(frame);
     }
@@ -145,6 +147,21 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
 
   flushChannel(kernelId: string): void {
     this.channels.get(kernelId)?.flush();
+  }
+
+  linkCongestion(scope: string, congested: boolean): void {
+    if (congested) this.kernel.flow.congestion.congested(scope);
+    else this.kernel.flow.congestion.relieved(scope);
+  }
+
+  routesDirect(kernelId: string): boolean {
+    return this.peers.linkTo(kernelId) !== this.hub;
+  }
+
+  pendingInLinks(): number {
+    let n = this.hub.queuedRecords + this.peers.queuedRecords();
+    for (const channel of this.channels.values()) n += channel.queued;
+    return n;
   }
 
   // Most sends go where the previous one went (a stream to one actor).
@@ -166,6 +183,10 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
   warn(message: string, error?: unknown): void {
     this.log({ level: 'warn', message, source: this.boot.kernelId, time: Date.now(), detail: error === undefined ? undefined : String(error) });
   }
+}
+
+function isFlowNotice(op: ControlOp): boolean {
+  return (op.op === 'congested' || op.op === 'relieved') && op.fanOut !== true;
 }
 
 /** An fd link to the system's process on `fd` (a socket pair end), as process kernels use them. */
@@ -210,4 +231,5 @@ export function runProcessKernel(boot: ProcessBoot, leave: (code: number) => voi
   );
   host = new ProcessKernelHost(boot, link);
   host.kernel = new Kernel(boot.kernelId, host, new ActorAddress(boot.admin.kernel, boot.admin.id), boot.capabilities);
+  link.onCongestion = (congested) => host!.linkCongestion(DEFAULT_ROUTE, congested);
 }

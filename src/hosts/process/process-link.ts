@@ -57,8 +57,30 @@ export class ProcessLink implements Link {
     else closeAll(fds);
   }
 
+  /** Flow control: the stream's water marks (before it exists, nothing waits in a socket). */
+  get congested(): boolean {
+    return this.stream?.congested ?? false;
+  }
+
+  private congestionListener: ((congested: boolean) => void) | undefined = undefined;
+
+  get onCongestion(): ((congested: boolean) => void) | undefined {
+    return this.congestionListener;
+  }
+
+  set onCongestion(listener: ((congested: boolean) => void) | undefined) {
+    this.congestionListener = listener;
+    if (this.stream !== null) this.stream.onCongestion = listener;
+  }
+
+  /** Frames not yet sent, and records the socket has not taken yet. */
+  pending(): number {
+    return this.channel.queued + (this.stream?.queuedRecords ?? 0) + (this.stream === null ? this.early.length : 0);
+  }
+
   connect(stream: RecordLink): void {
     this.stream = stream;
+    stream.onCongestion = this.congestionListener;
     for (const [record, fds] of this.earlyRecords) stream.write(record, fds);
     this.earlyRecords = [];
     for (const frame of this.early) this.channel.send(frame);

@@ -300,6 +300,7 @@ export class ProcessHosts {
     const target = this.links.get(destination);
     if (target !== undefined) {
       target.forward(record, fds);
+      if (target.congested) this.router.tellOrigin(target, destination, link.kernelId);
       this.peering.forwarded(link, target);
       return;
     }
@@ -329,7 +330,7 @@ export class ProcessHosts {
       return;
     }
     for (const frame of frames) {
-      if (!this.router.send(destination, frame)) this.kernel.undeliverable(frame);
+      if (!this.router.forward(destination, frame, link.kernelId)) this.kernel.undeliverable(frame);
     }
   }
 

@@ -47,9 +47,18 @@ class WorkerHost extends HostBasics implements KernelHost {
   uncounted(): void {
     if (boot.slot >= 0) Atomics.sub(pool.loads, boot.slot, 1);
   }
+
+  routesDirect(kernelId: string): boolean {
+    return router.routesDirect(kernelId);
+  }
+
+  pendingInLinks(): number {
+    return router.pending();
+  }
 }
 
 const kernel = new Kernel(boot.kernelId, new WorkerHost(), new ActorAddress(boot.admin.kernel, boot.admin.id), boot.capabilities);
+router.congestion = kernel.flow.congestion;
 
 function connect(peer: PeerInfo): void {
   const link = connectThread(kernel, router, peer.kernelId, peer.rings);

@@ -46,6 +46,7 @@ export class WorkersBase implements SystemBase {
     this.loadsBuffer = new SharedArrayBuffer(4 * size);
     this.pool = { loads: new Int32Array(this.loadsBuffer), slots: new Array<string>(size).fill('') };
     this.kernel = new Kernel(options.mainKernelId, new MainHost(this, options.names, options.log), options.adminAddress, options.capabilities);
+    this.router.congestion = this.kernel.flow.congestion;
     this.processes = new ProcessHosts({
       kernel: this.kernel,
       router: this.router,
@@ -87,6 +88,14 @@ export class WorkersBase implements SystemBase {
 
   send(kernelId: string, frame: Frame): boolean {
     return this.router.send(kernelId, frame);
+  }
+
+  routesDirect(kernelId: string): boolean {
+    return this.router.routesDirect(kernelId);
+  }
+
+  pendingInLinks(): number {
+    return this.router.pending();
   }
 
   otherKernels(): string[] {
@@ -203,6 +212,18 @@ class MainHost extends HostBasics implements KernelHost {
 
   log(record: LogRecord): void {
     this.logSink(record);
+  }
+
+  broadcast(frame: Frame): void {
+    for (const id of this.base.otherKernels()) this.base.send(id, frame);
+  }
+
+  routesDirect(kernelId: string): boolean {
+    return this.base.routesDirect(kernelId);
+  }
+
+  pendingInLinks(): number {
+    return this.base.pendingInLinks();
   }
 
   onControl(op: ControlOp): void {

@@ -49,6 +49,10 @@ function isControlOp(value: unknown): boolean {
       return isString(value.kernelId);
     case 'drained':
       return true;
+    case 'congested':
+      return isString(value.scope) && optional(value.kernel, isString) && optional(value.leaseMs, (v) => typeof v === 'number' && v >= 0 && v <= 60_000) && optional(value.fanOut, (v) => typeof v === 'boolean');
+    case 'relieved':
+      return isString(value.scope) && optional(value.fanOut, (v) => typeof v === 'boolean');
     default:
       return false;
   }
