@@ -44,5 +44,18 @@ export class CodecError extends ThespisError {}
 /** The native addon is needed for this feature and is not built. */
 export class NativeAddonMissingError extends ThespisError {}
 
+/**
+ * A client could not reach the system it was given (refused, closed, a wrong
+ * or missing secret, no answer in time), or lost its connection to it.
+ */
+export class SystemConnectionError extends ThespisError {}
+
 /** The actor's constructor (or its module) failed; `message` carries the original error. */
 export class ActorCreationError extends ThespisError {}
+
+/** The typed error for a failed create, from the name and message that travelled back in its answer. */
+export function creationError(name: string | undefined, message: string): Error {
+  if (name === 'NoCompatibleSystemError') return new NoCompatibleSystemError(message);
+  if (name === 'InvalidActorSpecError') return new InvalidActorSpecError(message);
+  return new ActorCreationError(`actor creation failed: ${message}`);
+}

@@ -20,7 +20,9 @@ export type { MessageClass } from './messages.js';
 export { ActorSystem } from './system.js';
 export { nativeStatus } from './native.js';
 export type { NativeStatus } from './native.js';
-export type { ActorSystemOptions, MessageEndpoint, SystemStatus, BaseName, Startup } from './system.js';
+export type { ActorSystemOptions, MessageEndpoint, SystemStatus, BaseName, Startup, ActorSystemClient, ConnectOptions } from './system.js';
+export type { ConventionStatusEntry } from './net/convention.js';
+export type { KernelStatus } from './core/kernel.js';
 export type { LogRecord, LogLevel } from './core/log.js';
 export {
   ThespisError,
@@ -34,4 +36,5 @@ export {
   ActorCreationError,
   CodecError,
   NativeAddonMissingError,
+  SystemConnectionError,
 } from './errors.js';

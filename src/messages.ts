@@ -77,10 +77,15 @@ export class WakeupMessage {
   ) {}
 }
 
-/** A system joined (`remoteAdded`) or left the convention. */
+/**
+ * A system joined the convention or changed its capabilities (`remoteAdded`),
+ * or left it. `remoteAdminAddress` is its admin address as text ("host:port",
+ * what its `system.adminAddress` shows; "outbound:<systemId>" for an
+ * outbound-only system).
+ */
 export class ActorSystemConventionUpdate {
   constructor(
-    readonly remoteAdminAddress: ActorAddress,
+    readonly remoteAdminAddress: string,
     readonly remoteCapabilities: Record<string, unknown>,
     readonly remoteAdded: boolean,
   ) {}

@@ -4,14 +4,13 @@
  * listen.
  */
 import { randomBytes } from 'node:crypto';
-import type { ResourceLimits } from 'node:worker_threads';
 import { ActorAddress } from './address.js';
 import { Admin, type AdminStatus } from './admin/admin.js';
 import { NameTable } from './admin/names.js';
 import type { Capabilities } from './core/capabilities.js';
 import type { KernelStatus } from './core/kernel.js';
 import type { CreateOptions } from './core/lifecycle.js';
-import { LOG_LEVELS, type LogLevel, type LogRecord } from './core/log.js';
+import type { LogRecord } from './core/log.js';
 import { ControlDone, Created, FrameKind, type ControlOp } from './core/protocol.js';
 import { resolveSpec, type ActorSpec } from './core/spec.js';
 import { Endpoint, replyOnce } from './endpoint.js';
@@ -19,38 +18,23 @@ import {
   ActorCreationError,
   ActorSystemShutdownError,
   InvalidActorSpecError,
-  NoCompatibleSystemError,
   ThespisError,
+  creationError,
 } from './errors.js';
+import type { ActorSystemClient, ConnectOptions } from './net/client.js';
+
+export type { ActorSystemClient, ConnectOptions };
 import type { BaseOptions, SystemBase } from './hosts/base.js';
+import type { ConventionStatusEntry } from './net/convention.js';
+import type { SystemNetwork } from './net/network.js';
+import { checkNetworkOptions, makeLogSink, OUTBOUND_ONLY, type ActorSystemOptions, type BaseName } from './system-options.js';
+import type { CreateOptions as SpecCreateOptions, SpecRef } from './core/spec.js';
 import { InlineBase } from './hosts/inline.js';
 import type { Startup } from './hosts/process/process-protocol.js';
 
 export type { Startup };
 
-export type BaseName = 'inline' | 'workers' | 'processes';
-
-export interface ActorSystemOptions {
-  /** Where actors run. Default `'workers'`. */
-  base?: BaseName;
-  /** Worker thread count for the workers base. Default: available parallelism. */
-  workers?: number;
-  /**
-   * Limits for each worker thread (heap sizes, stack size), as for `new Worker`.
-   * A thread that hits one dies like a crashing thread: its actors are
-   * reported exited and the thread is replaced.
-   */
-  resourceLimits?: ResourceLimits;
-  /** How process actors start. Default: `forkserver` where the addon is built, else `spawn`. */
-  startup?: Startup;
-  capabilities?: Capabilities;
-  /** Receives every log record at or above `logLevel`. Default: warnings and errors to stderr. */
-  logger?: (record: LogRecord) => void;
-  logLevel?: LogLevel;
-  admin?: { port: number; host?: string };
-  convention?: { leader: string };
-  secret?: string;
-}
+export type { ActorSystemOptions, BaseName };
 
 /** What `tell` / `ask` / `listen` are available on: the system itself, or a `private()` endpoint. */
 export interface MessageEndpoint {
@@ -62,13 +46,22 @@ export interface MessageEndpoint {
 
 export interface SystemStatus extends AdminStatus {
   systemId: string;
+  pid: number;
   base: BaseName;
+  /** "host:port" of the admin port, or null without one. */
+  adminAddress: string | null;
   actors: number;
+  /** Messages waiting: in mailboxes, held for actors being created, and in links. */
   pendingMessages: number;
+  /** Actors paused by flow control. */
+  pausedActors: number;
   threads: number;
   processes: number;
+  /** Clients connected to the admin port. */
+  clients: number;
   kernels: KernelStatus[];
-  convention: string[];
+  /** This system and the other members of its convention (just this one without a convention). */
+  convention: ConventionStatusEntry[];
 }
 
 const BASES: Record<BaseName, (options: BaseOptions) => Promise<SystemBase>> = {
@@ -87,12 +80,13 @@ export class ActorSystem implements MessageEndpoint {
   private readonly endpoint: Endpoint;
   private readonly endpoints = new Set<Endpoint>();
   private readonly admin: Admin;
+  private network: SystemNetwork | null = null;
   private stopping: Promise<void> | null = null;
 
   private constructor(
     readonly systemId: string,
     private readonly base: SystemBase,
-    names: NameTable,
+    private readonly names: NameTable,
     capabilities: Capabilities,
     private readonly logSink: (record: LogRecord) => void,
   ) {
@@ -100,6 +94,16 @@ export class ActorSystem implements MessageEndpoint {
       applyCapabilities: (caps) => this.applyCapabilities(caps),
       shutdown: () => void this.shutdown(),
       log: logSink,
+      conventionMembers: () => this.network?.convention.members() ?? [],
+      preRegister: (address, caps) => this.preRegisterRemoteSystem(address as string, (caps ?? {}) as Capabilities),
+      deRegister: (address) => this.deRegisterRemoteSystem(address as string),
+      clientCreate: (spec, options, ack) => this.clientCreate(spec, options, ack),
+      status: (reply) => {
+        this.status().then(
+          (status) => this.base.kernel.send(this.admin.address, reply, status),
+          (error: unknown) => this.base.kernel.send(this.admin.address, reply, { error: String(error) }),
+        );
+      },
     });
     this.endpoint = this.newEndpoint();
   }
@@ -107,9 +111,7 @@ export class ActorSystem implements MessageEndpoint {
   static async start(options: ActorSystemOptions = {}): Promise<ActorSystem> {
     const baseName = options.base ?? 'workers';
     if (!(baseName in BASES)) throw new TypeError(`ActorSystem.start: unknown base "${String(baseName)}" (inline, workers, processes)`);
-    if (options.admin !== undefined || options.convention !== undefined) {
-      throw new ThespisError('ActorSystem.start: admin ports and conventions are not available in this release');
-    }
+    checkNetworkOptions(options);
     const capabilities = { ...(options.capabilities ?? {}) };
     const systemId = randomBytes(4).toString('hex');
     const mainKernelId = `${systemId}:main`;
@@ -126,11 +128,72 @@ export class ActorSystem implements MessageEndpoint {
       resourceLimits: options.resourceLimits,
       startup: options.startup,
     });
-    return new ActorSystem(systemId, base, names, capabilities, logSink);
+    const system = new ActorSystem(systemId, base, names, capabilities, logSink);
+    const outboundOnly = capabilities[OUTBOUND_ONLY] === true;
+    if (options.admin !== undefined || options.convention !== undefined || outboundOnly) {
+      try {
+        await system.startNetwork(options, outboundOnly);
+      } catch (error) {
+        await system.shutdown();
+        throw error;
+      }
+    }
+    return system;
+  }
+
+  /**
+   * A client of a running system (one started by `thespis start`, or any
+   * system with an `admin` port): resolves once that system has accepted it.
+   */
+  static async connect(adminAddress: string, options: ConnectOptions = {}): Promise<ActorSystemClient> {
+    const { connectClient } = await import('./net/client.js');
+    return connectClient(adminAddress, options);
+  }
+
+  private async startNetwork(options: ActorSystemOptions, outboundOnly: boolean): Promise<void> {
+    const { SystemNetwork } = await import('./net/network.js');
+    const kernel = this.base.kernel;
+    this.network = await SystemNetwork.start(
+      {
+        systemId: this.systemId,
+        kernel,
+        router: this.base.router,
+        names: this.names,
+        capabilities: () => this.admin.capabilities,
+        actors: () => this.base.approxActors(),
+        notify: (address, capabilities, added) => this.admin.conventionChanged(address, capabilities, added),
+        log: this.logSink,
+      },
+      {
+        admin: options.admin,
+        convention: options.convention === undefined ? undefined : { ...options.convention, leader: options.convention.leader as string | string[] | undefined },
+        secret: options.secret,
+        insecure: options.insecure,
+        outboundOnly,
+      },
+    );
   }
 
   get address(): ActorAddress {
     return this.endpoint.address;
+  }
+
+  /** "host:port" of the admin port this system really bound, or null without one. */
+  get adminAddress(): string | null {
+    return this.network?.adminAddress ?? null;
+  }
+
+  /** Invite the system at `adminAddress` into this system's convention (its real capabilities replace the guessed ones once it answers). */
+  preRegisterRemoteSystem(adminAddress: string, capabilities: Capabilities = {}): void {
+    this.checkOpen();
+    if (this.network === null) throw new ThespisError('preRegisterRemoteSystem: this system is not on the network (start it with an admin port)');
+    this.network.convention.preRegister(adminAddress, capabilities);
+  }
+
+  /** End a pre-registration (or a membership) made with preRegisterRemoteSystem. */
+  deRegisterRemoteSystem(adminAddress: string): void {
+    this.checkOpen();
+    this.network?.convention.deRegister(adminAddress);
   }
 
   /** Resolves to the address once the actor can receive. */
@@ -181,15 +244,20 @@ export class ActorSystem implements MessageEndpoint {
     const answers = await this.controlAll((ack) => ({ op: 'status', ack }), this.base.otherKernels());
     for (const done of answers) if (done.detail !== undefined) kernels.push(done.detail as KernelStatus);
     const base = this.base.status();
+    const actors = kernels.reduce((n, k) => n + k.actors, 0);
     return {
       systemId: this.systemId,
+      pid: process.pid,
       base: this.base.name,
-      actors: kernels.reduce((n, k) => n + k.actors, 0),
+      adminAddress: this.adminAddress,
+      actors,
       pendingMessages: kernels.reduce((n, k) => n + k.pendingMessages, 0),
+      pausedActors: kernels.reduce((n, k) => n + k.pausedActors, 0),
       threads: base.threads,
       processes: base.processes,
+      clients: this.network?.clientCount ?? 0,
       kernels,
-      convention: [],
+      convention: this.network?.status(actors) ?? [],
       ...this.admin.status(),
     };
   }
@@ -208,6 +276,8 @@ export class ActorSystem implements MessageEndpoint {
     }
     const closed = new ActorSystemShutdownError('the actor system shut down');
     for (const endpoint of this.endpoints) endpoint.close(closed);
+    // After the actors: their exits reach parents on other systems before the goodbye.
+    await this.network?.close();
     await this.base.stop();
   }
 
@@ -216,6 +286,20 @@ export class ActorSystem implements MessageEndpoint {
       this.base.kernel.requalify(capabilities),
       this.controlAll((ack) => ({ op: 'capabilities', capabilities, ack }), this.base.otherKernels()),
     ]);
+    this.network?.convention.capabilitiesChanged(capabilities);
+  }
+
+  /** A client's createActor: like ours, answered with Created at `ack`. */
+  private clientCreate(spec: SpecRef, options: SpecCreateOptions, ack: ActorAddress): void {
+    const kernel = this.base.kernel;
+    try {
+      if (typeof spec?.module !== 'string' || typeof spec.exportName !== 'string') throw new InvalidActorSpecError('a client create needs a module and an export name');
+      const resolved = resolveSpec(`${spec.module}#${spec.exportName}`, options.sourceHash);
+      kernel.lifecycle.create(null, resolved, options, ack);
+    } catch (error) {
+      const address = new ActorAddress(kernel.id, kernel.nextId());
+      kernel.send(this.admin.address, ack, new Created(address, (error as Error).message, (error as Error).name));
+    }
   }
 
   /**
@@ -261,21 +345,3 @@ export class ActorSystem implements MessageEndpoint {
   }
 }
 
-function creationError(name: string | undefined, message: string): Error {
-  if (name === 'NoCompatibleSystemError') return new NoCompatibleSystemError(message);
-  if (name === 'InvalidActorSpecError') return new InvalidActorSpecError(message);
-  return new ActorCreationError(`actor creation failed: ${message}`);
-}
-
-function makeLogSink(options: ActorSystemOptions): (record: LogRecord) => void {
-  const threshold = LOG_LEVELS[options.logLevel ?? 'warn'];
-  const out =
-    options.logger ??
-    ((record: LogRecord) => {
-      const detail = record.detail === undefined ? '' : ` ${typeof record.detail === 'string' ? record.detail : JSON.stringify(record.detail)}`;
-      process.stderr.write(`[thespis ${record.level}] ${record.source}: ${record.message}${detail}\n`);
-    });
-  return (record) => {
-    if (LOG_LEVELS[record.level] >= threshold) out(record);
-  };
-}

@@ -8,15 +8,25 @@ import { AdminRequest, type AdminOp } from '../core/admin-request.js';
 import type { Capabilities } from '../core/capabilities.js';
 import type { Kernel } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
-import { ChildActorExited, DeadEnvelope } from '../messages.js';
+import { ControlDone } from '../core/protocol.js';
+import type { CreateOptions, SpecRef } from '../core/spec.js';
+import { ActorSystemConventionUpdate, ChildActorExited, DeadEnvelope } from '../messages.js';
 import type { NameTable } from './names.js';
 
 export interface AdminHooks {
   /** Apply new capabilities on every kernel; resolves once unqualified actors stopped. */
   applyCapabilities(capabilities: Capabilities): Promise<void>;
-  /** An actor asked for the whole system to shut down. */
+  /** An actor (or a client) asked for the whole system to shut down. */
   shutdown(): void;
   log(record: LogRecord): void;
+  /** The convention's members, for a new watcher (none without a network). */
+  conventionMembers(): Array<{ adminAddress: string; capabilities: Capabilities }>;
+  preRegister(address: unknown, capabilities: unknown): void;
+  deRegister(address: unknown): void;
+  /** A client's create: answer `ack` with Created. */
+  clientCreate(spec: SpecRef, options: CreateOptions, ack: ActorAddress): void;
+  /** The system's status, sent to `reply`. */
+  status(reply: ActorAddress): void;
 }
 
 export interface AdminStatus {
@@ -62,6 +72,12 @@ export class Admin {
         return;
       case 'conventionNotify':
         this.toggle(this.conventionWatchers, op.address, op.start);
+        // Every member already known first, as Thespian does.
+        if (op.start) {
+          for (const member of this.hooks.conventionMembers()) {
+            this.kernel.send(this.address, op.address, new ActorSystemConventionUpdate(member.adminAddress, member.capabilities, true));
+          }
+        }
         return;
       case 'sourceNotify':
         this.toggle(this.sourceWatchers, op.address, op.start);
@@ -69,11 +85,28 @@ export class Admin {
       case 'sourceAuthority':
         this.sourceAuthority = op.address;
         return;
-      case 'updateCapability':
-        void this.updateCapability(op.name, op.value, op.remove);
+      case 'updateCapability': {
+        const done = this.updateCapability(op.name, op.value, op.remove);
+        if (op.ack !== undefined) {
+          const ack = op.ack;
+          void done.then(
+            () => this.kernel.send(this.address, ack, new ControlDone(this.kernel.id)),
+            (error: unknown) => this.kernel.send(this.address, ack, new ControlDone(this.kernel.id, String(error))),
+          );
+        }
+        return;
+      }
+      case 'clientCreate':
+        this.hooks.clientCreate(op.spec, op.options, op.ack);
+        return;
+      case 'status':
+        this.hooks.status(op.reply);
         return;
       case 'nameReleased':
         this.names.release(op.name, op.hostKernel);
+        return;
+      case 'aliasReleased':
+        this.names.unalias(op.id, op.hostKernel);
         return;
       case 'createNamed':
         try {
@@ -89,8 +122,10 @@ export class Admin {
         this.hooks.log(op.record);
         return;
       case 'preRegisterRemote':
+        this.guard(op.op, () => this.hooks.preRegister(op.address, op.capabilities));
+        return;
       case 'deRegisterRemote':
-        this.hooks.log({ level: 'warn', message: `${op.op}: conventions are not available on this system`, source: 'admin', time: Date.now() });
+        this.guard(op.op, () => this.hooks.deRegister(op.address));
         return;
     }
   }
@@ -119,6 +154,21 @@ export class Admin {
     }
     this.deadDelivered++;
     this.kernel.send(from, handler, new DeadEnvelope(to, body));
+  }
+
+  /** Tell every convention watcher that a member joined (or changed) or left. */
+  conventionChanged(adminAddress: string, capabilities: Capabilities, added: boolean): void {
+    for (const watcher of this.conventionWatchers.values()) {
+      this.kernel.send(this.address, watcher, new ActorSystemConventionUpdate(adminAddress, { ...capabilities }, added));
+    }
+  }
+
+  private guard(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.hooks.log({ level: 'warn', message: `${what}: ${(error as Error).message}`, source: 'admin', time: Date.now() });
+    }
   }
 
   private toggle(set: Map<string, ActorAddress>, address: ActorAddress, start: boolean): void {

@@ -17,6 +17,24 @@ export class NameTable implements NameRegistry {
     this.byName.set(name, { address, host: hostKernel });
   }
 
+  /**
+   * Actors other systems created here (their address names this system's
+   * main kernel) that live on another kernel of this system, by id.
+   */
+  private readonly aliases = new Map<string, string>();
+
+  aliasHost(id: string): string | undefined {
+    return this.aliases.size === 0 ? undefined : this.aliases.get(id);
+  }
+
+  alias(id: string, hostKernel: string): void {
+    this.aliases.set(id, hostKernel);
+  }
+
+  unalias(id: string, hostKernel: string): void {
+    if (this.aliases.get(id) === hostKernel) this.aliases.delete(id);
+  }
+
   /** Frees the name only if it is still held by the actor on `hostKernel` (a newer one may hold it). */
   release(name: string, hostKernel: string): void {
     if (this.byName.get(name)?.host === hostKernel) this.byName.delete(name);

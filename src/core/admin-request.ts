@@ -7,7 +7,7 @@ import type { ActorAddress } from '../address.js';
 import { registerMessage } from '../messages.js';
 import type { Capabilities } from './capabilities.js';
 import type { LogRecord } from './log.js';
-import type { SpecRef } from './spec.js';
+import type { CreateOptions, SpecRef } from './spec.js';
 
 export type AdminOp =
   | { op: 'deadLetter'; to: ActorAddress; body: unknown; from: ActorAddress | null }
@@ -15,12 +15,17 @@ export type AdminOp =
   | { op: 'conventionNotify'; address: ActorAddress; start: boolean }
   | { op: 'sourceAuthority'; address: ActorAddress }
   | { op: 'sourceNotify'; address: ActorAddress; start: boolean }
-  | { op: 'updateCapability'; name: string; value: unknown; remove: boolean }
+  | { op: 'updateCapability'; name: string; value: unknown; remove: boolean; ack?: ActorAddress }
   | { op: 'nameReleased'; name: string; hostKernel: string }
+  | { op: 'aliasReleased'; id: string; hostKernel: string }
   | { op: 'createNamed'; name: string; spec: SpecRef; requirements: Capabilities | undefined }
   | { op: 'preRegisterRemote'; address: unknown; capabilities: unknown }
   | { op: 'deRegisterRemote'; address: unknown }
   | { op: 'shutdown' }
+  /** From a client: create an actor, answering `ack` with Created. */
+  | { op: 'clientCreate'; spec: SpecRef; options: CreateOptions; ack: ActorAddress }
+  /** From a client: the system's status() to `reply`. */
+  | { op: 'status'; reply: ActorAddress }
   | { op: 'log'; record: LogRecord };
 
 export class AdminRequest {

@@ -54,16 +54,17 @@ export class Holds {
     return { replay, orphaned };
   }
 
-  /** The creator kernel died: nothing more will be created by it. */
-  creatorGone(creator: string): Frame[] {
+  /** Creator kernels died (those `gone` says yes to): nothing more will be created by them. */
+  creatorGone(gone: (kernelId: string) => boolean): Frame[] {
     const out: Frame[] = [];
     for (const [id, frames] of this.held) {
-      if (parseActorId(id)?.creator === creator) {
+      const creator = parseActorId(id)?.creator;
+      if (creator !== undefined && gone(creator)) {
         out.push(...frames);
         this.held.delete(id);
       }
     }
-    this.maxSeq.delete(creator);
+    for (const creator of [...this.maxSeq.keys()]) if (gone(creator)) this.maxSeq.delete(creator);
     return out;
   }
 

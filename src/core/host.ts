@@ -48,4 +48,6 @@ export interface NameRegistry {
   /** The kernel that hosts the actor registered under `name`. */
   hostOf(name: string): string | undefined;
   register(name: string, address: ActorAddress, hostKernel: string): void;
+  /** The kernel hosting an actor that another system created here under an id routed by this kernel. */
+  aliasHost(id: string): string | undefined;
 }

@@ -16,12 +16,13 @@ import { Backpressure } from './backpressure.js';
 import type { Capabilities } from './capabilities.js';
 import { Cell, CellKind, CellState } from './cell.js';
 import { Dispatcher } from './dispatch.js';
-import { MAILBOX_HIGH } from './flow.js';
+import { MAILBOX_HIGH, systemOf } from './flow.js';
 import { Holds } from './holds.js';
 import { Lifecycle } from './lifecycle.js';
 import type { LogRecord } from './log.js';
 import { Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type Frame } from './protocol.js';
 import type { KernelHost } from './host.js';
+import { RemoteSystems } from './remotes.js';
 import type { ActorBehavior } from './spec.js';
 
 export type { KernelHost, NameRegistry, PlacementRequest } from './host.js';
@@ -34,6 +35,8 @@ export class Kernel {
   readonly dispatcher: Dispatcher;
   readonly lifecycle: Lifecycle;
   readonly flow: Backpressure;
+  /** Other systems of the convention, for placement (remotes.ts). */
+  readonly remotes = new RemoteSystems();
   capabilities: Capabilities;
   /** Told after this kernel has handled another kernel's death (kernelDown). */
   readonly downListeners = new Set<(kernelId: string) => void>();
@@ -69,7 +72,7 @@ export class Kernel {
       if (cached.mailbox.length >= MAILBOX_HIGH) this.flow.full(cached, from);
     } else if (to.kernel === this.id) {
       this.deliverLocal(to, body, from, null);
-    } else if (!this.host.sendFrame(to.kernel, [FrameKind.Message, to, from, body])) {
+    } else if (!this.host.sendFrame(to.kernel === '' ? this.adminAddress.kernel : to.kernel, [FrameKind.Message, to, from, body])) {
       this.deadLetter(to, body, from);
       return;
     }
@@ -158,10 +161,15 @@ export class Kernel {
     }
   }
 
-  /** On the admin's kernel: the other kernel hosting the actor behind a global-name address. */
+  /**
+   * On the admin's kernel: the other kernel hosting the actor behind an
+   * address routed here (a global name, or an actor another system created
+   * here and this system placed on one of its kernels).
+   */
   private nameHost(address: ActorAddress): string | undefined {
-    if (this.host.names === undefined || !address.id.startsWith(NAME_PREFIX)) return undefined;
-    const hostKernel = this.host.names.hostOf(address.id.slice(NAME_PREFIX.length));
+    const names = this.host.names;
+    if (names === undefined) return undefined;
+    const hostKernel = address.id.startsWith(NAME_PREFIX) ? names.hostOf(address.id.slice(NAME_PREFIX.length)) : names.aliasHost(address.id);
     return hostKernel === this.id ? undefined : hostKernel;
   }
 
@@ -184,15 +192,16 @@ export class Kernel {
       (cell.extras().watchers ??= new Map()).set(watcher.id, watcher);
       return;
     }
-    if (target.kernel !== this.id && !target.id.startsWith(NAME_PREFIX)) {
-      if (this.host.sendFrame(target.kernel, frame ?? [FrameKind.Watch, target, watcher])) {
-        if (frame === null) this.remoteWatches.set(watcher.id, [watcher, target]);
+    const nameHost = target.kernel === this.id || target.id.startsWith(NAME_PREFIX) ? this.nameHost(target) : undefined;
+    if (nameHost !== undefined) {
+      if (this.host.sendFrame(nameHost, [FrameKind.Watch, target, watcher])) {
+        this.remoteWatches.set(watcher.id, [watcher, target, nameHost]);
         return;
       }
-    } else if (target.id.startsWith(NAME_PREFIX)) {
-      const nameHost = this.nameHost(target);
-      if (nameHost !== undefined && this.host.sendFrame(nameHost, [FrameKind.Watch, target, watcher])) {
-        this.remoteWatches.set(watcher.id, [watcher, target, nameHost]);
+    } else if (target.kernel !== this.id && !target.id.startsWith(NAME_PREFIX)) {
+      const kernel = target.kernel === '' ? this.adminAddress.kernel : target.kernel;
+      if (this.host.sendFrame(kernel, frame ?? [FrameKind.Watch, target, watcher])) {
+        if (frame === null) this.remoteWatches.set(watcher.id, [watcher, target, kernel]);
         return;
       }
     } else if (this.holds.holdIfPending(target.id, frame ?? [FrameKind.Watch, target, watcher])) {
@@ -212,25 +221,27 @@ export class Kernel {
   }
 
   /**
-   * Another kernel died (its thread or process is gone). Its actors cannot
-   * report their own exits, so this kernel does it for those it knows about:
-   * children of local actors get ChildActorExited sent to their parents, and
-   * local watchers of its actors get TargetDown.
+   * Another kernel died (its thread or process is gone), or, given a system
+   * id, every kernel of another system (it left the convention or is gone).
+   * Its actors cannot report their own exits, so this kernel does it for
+   * those it knows about: children of local actors get ChildActorExited sent
+   * to their parents, and local watchers of its actors get TargetDown.
    */
   kernelDown(kernelId: string): void {
+    const gone = kernelId.includes(':') ? (kernel: string) => kernel === kernelId : (kernel: string) => systemOf(kernel) === kernelId;
     for (const cell of [...this.cells.values()]) {
       if (cell.children === null) continue;
       for (const child of [...cell.children.values()]) {
-        if (child.kernel === kernelId) this.deliverLocal(cell.address, new ChildActorExited(child), child, null);
+        if (gone(child.kernel)) this.deliverLocal(cell.address, new ChildActorExited(child), child, null);
       }
     }
     for (const [watcherId, [watcher, target, via]] of [...this.remoteWatches]) {
-      if ((via ?? target.kernel) === kernelId) {
+      if (gone(via ?? target.kernel)) {
         this.remoteWatches.delete(watcherId);
         this.send(null, watcher, new TargetDown(target));
       }
     }
-    for (const frame of this.holds.creatorGone(kernelId)) this.receiveFrame(frame);
+    for (const frame of this.holds.creatorGone(gone)) this.receiveFrame(frame);
     this.flow.gone(kernelId);
     for (const listener of this.downListeners) listener(kernelId);
   }
@@ -277,10 +288,12 @@ export class Kernel {
     return { kernel: this.id, actors, endpoints, pendingMessages: pending, pausedActors: this.dispatcher.pausedCount };
   }
 
-  /** Ask every top-level actor here to exit. */
+  /** Ask every top-level actor here to exit (children of the admin, or of an actor on another system). */
   exitTopLevel(): void {
+    const system = systemOf(this.id);
     for (const cell of [...this.cells.values()]) {
-      if (cell.kind === CellKind.Actor && cell.parent?.equals(this.adminAddress) && cell.alive) {
+      const parent = cell.parent;
+      if (cell.kind === CellKind.Actor && parent !== null && cell.alive && (parent.equals(this.adminAddress) || systemOf(parent.kernel) !== system)) {
         this.send(this.adminAddress, cell.address, new ActorExitRequest());
       }
     }

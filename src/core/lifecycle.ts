@@ -12,6 +12,7 @@ import { Cell, CellKind, CellState, type CellExtras } from './cell.js';
 import { withConstructing } from './construct.js';
 import type { FlowOp } from './backpressure.js';
 import type { Holds } from './holds.js';
+import type { RemoteSystems } from './remotes.js';
 import type { KernelHost } from './host.js';
 import type { AdminOp } from './admin-request.js';
 import type { Frame } from './protocol.js';
@@ -45,6 +46,7 @@ export interface LifecycleKernel {
   status(): unknown;
   exitTopLevel(): void;
   kernelDown(kernelId: string): void;
+  readonly remotes: RemoteSystems;
   readonly flow: { control(op: FlowOp): void; eased(cell: Cell): void };
 }
 
@@ -70,11 +72,18 @@ export class Lifecycle {
     checkOptions(options);
     const cls = spec.cls;
     const requirements = requirementsOf(cls, options.requirements);
-    const compatible = cls === undefined || satisfies(k.capabilities, requirements, cls.capabilityCheck);
+    const compatible = satisfies(k.capabilities, requirements, cls?.capabilityCheck);
+    if (!compatible && options.globalName === undefined) {
+      // Another system of the convention may host it (remotes.ts).
+      const remote = spec.ref !== undefined ? k.remotes.choose(requirements, cls?.capabilityCheck) : undefined;
+      if (remote !== undefined) return this.createElsewhere(remote, parent, spec, options, ack);
+    }
     if (!compatible) {
       if (parent === null) {
+        const hint = spec.ref === undefined && k.remotes.size > 0 ? ' (it has no static module, so it cannot be placed on another system)' : '';
         throw new NoCompatibleSystemError(
-          `no system can host ${spec.label}: requirements ${JSON.stringify(requirements)} are not met by capabilities ${JSON.stringify(k.capabilities)}`,
+          `no system can host ${spec.label}: requirements ${JSON.stringify(requirements)} are not met by capabilities ${JSON.stringify(k.capabilities)}` +
+            (k.remotes.size > 0 ? ' nor by any other system of the convention' : '') + hint,
         );
       }
       // An actor still gets an address at once; the failure reaches it as
@@ -120,6 +129,19 @@ export class Lifecycle {
     const request: CreateRequest = { address, parent: parentAddress, spec: spec.ref ?? { module: '', exportName: spec.label }, globalName: name, requirements: options.requirements, ack, troupeLeader };
     if (target === k.id) this.spawn(request, cls);
     else if (!k.host.sendFrame(target, [FrameKind.Create, request])) this.reportFailed(request, new Error(`kernel ${target} is gone`));
+    return address;
+  }
+
+  /**
+   * Place on another system: the address names that system's main kernel,
+   * which places it again inside its system (and never sends it further).
+   */
+  private createElsewhere(kernelId: string, parent: Cell | null, spec: ResolvedSpec, options: CreateOptions, ack: ActorAddress | undefined): ActorAddress {
+    const k = this.kernel;
+    const address = new ActorAddress(kernelId, k.nextId());
+    parent?.addChild(address);
+    const request: CreateRequest = { address, parent: parent !== null ? parent.address : k.adminAddress, spec: spec.ref!, requirements: options.requirements, ack };
+    if (!k.host.sendFrame(kernelId, [FrameKind.Create, request])) this.reportFailed(request, new Error(`system ${kernelId} is gone`));
     return address;
   }
 
@@ -272,6 +294,7 @@ export class Lifecycle {
       extra.watchers = null;
     }
     if (extra?.globalName !== undefined) k.admin({ op: 'nameReleased', name: extra.globalName, hostKernel: k.id });
+    else if (cell.address.kernel !== k.id && cell.kind === CellKind.Actor) k.admin({ op: 'aliasReleased', id: cell.address.id, hostKernel: k.id });
     k.host.uncounted?.();
     k.notifyParent(cell);
     const waiters = extra?.onDead;
@@ -375,6 +398,9 @@ export class Lifecycle {
       case 'congested':
       case 'relieved':
         k.flow.control(op);
+        return;
+      case 'members':
+        k.remotes.update(op.members);
         return;
       default:
         return; // host-level ops (spawnKernel) are handled by the host

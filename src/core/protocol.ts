@@ -6,6 +6,7 @@
 import type { ActorAddress } from '../address.js';
 import { registerMessage } from '../messages.js';
 import type { Capabilities } from './capabilities.js';
+import type { RemoteSystem } from './remotes.js';
 import type { SpecRef } from './spec.js';
 
 /** Global-name actors have the address "name:<name>" on the admin's kernel, which routes to them. */
@@ -79,7 +80,9 @@ export type ControlOp =
    * kernel, which passes it on to every kernel of its system.
    */
   | { op: 'congested'; scope: string; kernel?: string; leaseMs?: number; fanOut?: boolean }
-  | { op: 'relieved'; scope: string; fanOut?: boolean };
+  | { op: 'relieved'; scope: string; fanOut?: boolean }
+  /** The other systems of the convention, for placement (main kernel → its kernels). */
+  | { op: 'members'; members: RemoteSystem[] };
 
 /** Reply to a create request's `ack`. */
 export class Created {

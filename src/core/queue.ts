@@ -84,6 +84,13 @@ export class Fifo<T> {
     this.count++;
   }
 
+  /** The items, oldest first (the queue keeps them). */
+  toArray(): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.items[(this.head + i) & this.mask] as T);
+    return out;
+  }
+
   shift(): T | undefined {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];

@@ -8,6 +8,7 @@ import type { ActorAddress } from '../address.js';
 import type { Capabilities } from '../core/capabilities.js';
 import type { Kernel, NameRegistry } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
+import type { Router } from './router.js';
 
 export interface BaseOptions {
   systemId: string;
@@ -32,6 +33,10 @@ export interface SystemBase {
   readonly kernel: Kernel;
   /** Every other live kernel (for broadcasts such as capabilities and shutdown). */
   otherKernels(): string[];
+  /** The main kernel's router (the network adds its links to other systems there). */
+  readonly router: Router;
+  /** Actors in the system, as far as the main thread can count them without asking (heartbeats, placement). */
+  approxActors(): number;
   status(): BaseStatus;
   /** Stop every thread and process; the kernels' actors have already been asked to exit. */
   stop(): Promise<void>;

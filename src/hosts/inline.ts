@@ -82,6 +82,10 @@ export class InlineBase implements SystemBase {
     return { threads: 1, processes: 1 + this.processes.count };
   }
 
+  approxActors(): number {
+    return this.kernel.cells.size + this.processes.count;
+  }
+
   async stop(): Promise<void> {
     await this.processes.stop();
     this.router.closeAll();

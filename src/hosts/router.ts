@@ -23,6 +23,8 @@ export class Router {
   congestion: Congestion | null = null;
   /** Kernels told that a link is congested, per link: origin kernel → scopes. */
   private readonly told = new Map<Link, Map<string, Set<string>>>();
+  /** Links to other systems (the system's network), for kernel ids no local link serves. */
+  remote: ((kernelId: string) => Link | undefined) | null = null;
 
   add(kernelId: string, link: Link): void {
     this.links.set(kernelId, link);
@@ -65,11 +67,22 @@ export class Router {
       held.push([kernelId, frame]);
       return true;
     }
-    if (this.fallback !== null) {
-      this.fallback.send(kernelId, frame);
+    const other = this.linkElsewhere(kernelId);
+    if (other !== undefined) {
+      other.send(kernelId, frame);
       return true;
     }
     return false;
+  }
+
+  /** The link for a kernel with no link of its own: another system's, or the default route. */
+  private linkElsewhere(kernelId: string): Link | undefined {
+    return this.remote?.(kernelId) ?? this.fallback ?? undefined;
+  }
+
+  /** The link a frame for `kernelId` goes into (undefined: none, or held while it starts). */
+  linkFor(kernelId: string): Link | undefined {
+    return this.links.get(kernelId) ?? (this.starting.has(kernelId) ? undefined : this.linkElsewhere(kernelId));
   }
 
   /**
@@ -79,8 +92,8 @@ export class Router {
    */
   forward(kernelId: string, frame: Frame, origin: string): boolean {
     if (!this.send(kernelId, frame)) return false;
-    const link = this.links.get(kernelId) ?? this.fallback;
-    if (link !== null && link.congested === true) this.tellOrigin(link, kernelId, origin);
+    const link = this.linkFor(kernelId);
+    if (link !== undefined && link.congested === true) this.tellOrigin(link, link.scope ?? kernelId, origin);
     return true;
   }
 
@@ -95,7 +108,8 @@ export class Router {
     this.send(origin, [FrameKind.Control, { op: 'congested', scope }]);
   }
 
-  private congestionChanged(link: Link, scope: string, congested: boolean): void {
+  /** A link crossed a water mark: its senders (and whoever was told it is congested) hear of it. */
+  congestionChanged(link: Link, scope: string, congested: boolean): void {
     if (congested) {
       this.congestion?.congested(scope);
       return;

@@ -58,7 +58,7 @@ export class Channel {
   private readonly header: Uint8Array;
   private readonly sent = new AddressEncoder();
   private readonly received = new AddressDecoder();
-  private readonly handles = new HandleScope(true);
+  private readonly handles: HandleScope;
   private batch: Frame[] = [];
   private flushQueued = false;
   private readonly flushBound = (): void => this.flush();
@@ -67,11 +67,17 @@ export class Channel {
     /** The kernel at the far end. */
     readonly peer: string,
     self: string,
-    /** Takes each sealed envelope, in order, with the descriptors that travel with it (now the sink's). */
-    private readonly sink: (envelope: Uint8Array, fds: readonly number[]) => void,
+    /**
+     * Takes each sealed envelope, in order, with the descriptors that travel
+     * with it (now the sink's) and the frames it carries.
+     */
+    private readonly sink: (envelope: Uint8Array, fds: readonly number[], frames: Frame[]) => void,
     limits: Partial<CodecLimits> = {},
+    /** Set for a channel to another host: sockets cannot travel there, and encoding one fails with this. */
+    handlesRefused?: string,
   ) {
     this.codec = new Codec(limits, { sequential: true });
+    this.handles = new HandleScope(true, handlesRefused);
     this.header = envelopeHeader(peer, self);
   }
 
@@ -153,7 +159,7 @@ export class Channel {
       this.lastError = error;
       return false;
     }
-    this.sink(envelope, handles.outgoing);
+    this.sink(envelope, handles.outgoing, frames);
     return true;
   }
 }

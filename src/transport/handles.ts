@@ -62,7 +62,11 @@ export class HandleScope {
   private commits: (() => void)[] = [];
   private rollbacks: (() => void)[] = [];
 
-  constructor(readonly crossProcess: boolean) {}
+  /** `refusal`: handles cannot cross this link at all (another host); encoding one throws this. */
+  constructor(
+    readonly crossProcess: boolean,
+    private readonly refusal?: string,
+  ) {}
 
   /** Runs `encode` with this scope; on success the caller must `commit()` or `rollback()`. */
   encoding<T>(encode: () => T): T {
@@ -121,6 +125,7 @@ export class HandleScope {
 
   /** The wire slot for `fd`, which this encode hands over. */
   carry(fd: number, commit: () => void, rollback: () => void): number {
+    if (this.refusal !== undefined) throw new CodecError(this.refusal);
     this.commits.push(commit);
     this.rollbacks.push(rollback);
     if (!this.crossProcess) return fd;
@@ -131,6 +136,7 @@ export class HandleScope {
 
   /** The descriptor a decoded slot names. */
   claim(slot: number): number {
+    if (this.refusal !== undefined) throw new CodecError(`a handed-off socket came where none can: ${this.refusal}`);
     this.decoded++;
     if (!this.crossProcess) return slot;
     if (slot >= this.incoming.length || this.claimed[slot] === true) {

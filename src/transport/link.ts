@@ -21,6 +21,8 @@ export interface Link {
   readonly congested?: boolean;
   /** Told when `congested` changes (set by the router that owns the link). */
   onCongestion?: ((congested: boolean) => void) | undefined;
+  /** Flow-control scope of what is behind the link when it is not one kernel (a whole system). */
+  readonly scope?: string;
 }
 
 /**

@@ -36,7 +36,7 @@ export class StreamLink implements RecordLink {
     public handlers: RecordLinkHandlers,
   ) {
     this.framer = createFramer(maxFrameBytes);
-    socket.on('data', (chunk: Buffer) => this.read(chunk));
+    socket.on('data', (chunk: Buffer) => this.push(chunk));
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish(undefined));
     // The socket's own buffer is what waits; 'drain' says it was written out.
@@ -92,7 +92,8 @@ export class StreamLink implements RecordLink {
     }
   }
 
-  private read(chunk: Buffer): void {
+  /** Bytes of the stream that someone else read off the socket first (after a handshake). */
+  push(chunk: Uint8Array): void {
     if (this.closed) return;
     let records: Uint8Array[];
     try {

@@ -16,7 +16,8 @@ import { connect } from 'node:net';
 import { ActorAddress } from '../../address.js';
 import { Kernel, type KernelHost, type PlacementRequest } from '../../core/kernel.js';
 import type { LogRecord } from '../../core/log.js';
-import { DEFAULT_ROUTE } from '../../core/flow.js';
+import { DEFAULT_ROUTE, systemOf } from '../../core/flow.js';
+import { foreignFrameProblem, type ForeignPeer } from '../../net/foreign.js';
 import { FrameKind, type ControlOp, type Frame } from '../../core/protocol.js';
 import { Channel } from '../../transport/channel.js';
 import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
@@ -136,13 +137,27 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
       this.warn(`bad batch from ${envelope.source}; dropped`, error);
       return;
     }
+    const foreign = this.foreignPeer(envelope.source);
     for (const frame of frames) {
-      // Housekeeping comes from the system's process only, never from a
-      // peer; flow notices are the exception (they only pause our senders).
-      if (frame[0] === FrameKind.Control && envelope.source !== this.boot.mainKernelId && !isFlowNotice(frame[1])) {
+      if (foreign !== null) {
+        // From another system (passed on undecoded by the system's process).
+        const problem = foreignFrameProblem(frame, foreign);
+        if (problem !== null) this.warn(`${envelope.source} sent ${problem}; dropped`);
+        else this.kernel.receiveFrame(frame);
+      } else if (frame[0] === FrameKind.Control && envelope.source !== this.boot.mainKernelId && !isFlowNotice(frame[1])) {
+        // Housekeeping comes from the system's process only, never from a
+        // peer; flow notices are the exception (they only pause our senders).
         this.warn(`a control frame from ${envelope.source}, which may not send one; dropped`);
       } else this.kernel.receiveFrame(frame);
     }
+  }
+
+  /** The rules for frames from `source` when it is a kernel of another system, else null. */
+  private foreignPeer(source: string): ForeignPeer | null {
+    const system = systemOf(source);
+    const self = systemOf(this.boot.kernelId);
+    if (system === self) return null;
+    return { system, self, selfKernel: this.boot.mainKernelId, adminId: this.boot.admin.id };
   }
 
   flushChannel(kernelId: string): void {

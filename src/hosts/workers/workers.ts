@@ -35,7 +35,7 @@ export class WorkersBase implements SystemBase {
   readonly name = 'workers';
   readonly kernel: Kernel;
   readonly processes: ProcessHosts;
-  private readonly router = new Router();
+  readonly router = new Router();
   private readonly threads = new Map<string, Thread>();
   private readonly pool: PoolView;
   private readonly loadsBuffer: SharedArrayBuffer;
@@ -104,6 +104,12 @@ export class WorkersBase implements SystemBase {
 
   status(): BaseStatus {
     return { threads: this.threads.size + 1, processes: 1 + this.processes.count };
+  }
+
+  approxActors(): number {
+    let n = this.kernel.cells.size + this.processes.count;
+    for (let i = 0; i < this.pool.loads.length; i++) n += Atomics.load(this.pool.loads, i);
+    return n;
   }
 
   async stop(): Promise<void> {

@@ -53,6 +53,8 @@ function isControlOp(value: unknown): boolean {
       return isString(value.scope) && optional(value.kernel, isString) && optional(value.leaseMs, (v) => typeof v === 'number' && v >= 0 && v <= 60_000) && optional(value.fanOut, (v) => typeof v === 'boolean');
     case 'relieved':
       return isString(value.scope) && optional(value.fanOut, (v) => typeof v === 'boolean');
+    case 'members':
+      return Array.isArray(value.members) && value.members.every((m: unknown) => isPlainRecord(m) && isString(m.systemId) && isString(m.kernel) && isPlainRecord(m.capabilities) && typeof m.actors === 'number');
     default:
       return false;
   }
