@@ -264,8 +264,20 @@ export class ActorSystem implements MessageEndpoint {
 
   /** Stop every actor (children first), every thread and process. Idempotent. */
   shutdown(): Promise<void> {
-    return (this.stopping ??= this.stop());
+    if (this.stopping === null) {
+      this.stopping = this.stop();
+      this.stopping.then(this.markStopped, this.markStopped);
+    }
+    return this.stopping;
   }
+
+  private markStopped!: () => void;
+
+  /**
+   * Resolves once the system has shut down, whoever asked for it: a call of
+   * `shutdown()`, an actor (`actorSystemShutdown`), or a client.
+   */
+  readonly stopped: Promise<void> = new Promise((resolve) => (this.markStopped = () => resolve()));
 
   private async stop(): Promise<void> {
     const kernels = [this.base.kernel.id, ...this.base.otherKernels()];

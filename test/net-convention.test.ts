@@ -117,7 +117,8 @@ describe('membership', () => {
     member.child.kill('SIGKILL');
     await expect(leader.ask(gpu, 'anyone?', 10_000)).rejects.toBeInstanceOf(DeadActorError);
     await members(leader, 1);
-    expect(Date.now() - started).toBeLessThan(FAST.deadAfterMs + FAST.heartbeatMs * 4 + 1000);
+    // Seconds, not minutes (a loaded machine stretches the timers a little).
+    expect(Date.now() - started).toBeLessThan(FAST.deadAfterMs * 3 + 2000);
     await eventually(async () => ((await leader.ask(parent, 'exits', 5000)) as string[]).includes(child.id) || undefined);
     // Asks to actors of a gone system reject at once.
     await expect(leader.ask(child, 'still there?', 10_000)).rejects.toBeInstanceOf(DeadActorError);
