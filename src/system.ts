@@ -25,6 +25,8 @@ import {
 import type { BaseOptions, SystemBase } from './hosts/base.js';
 import { InlineBase } from './hosts/inline.js';
 import type { Startup } from './hosts/process/process-protocol.js';
+import type { RemoteHub } from './remote/hub.js';
+import type { ConnectHostOptions, RemoteHost } from './remote/remote-host.js';
 
 export type { Startup };
 
@@ -88,6 +90,7 @@ export class ActorSystem implements MessageEndpoint {
   private readonly endpoints = new Set<Endpoint>();
   private readonly admin: Admin;
   private stopping: Promise<void> | null = null;
+  private hub: RemoteHub | null = null;
 
   private constructor(
     readonly systemId: string,
@@ -150,6 +153,20 @@ export class ActorSystem implements MessageEndpoint {
     return created.address;
   }
 
+  /**
+   * Starts a runtime on another host or account (`local`, `ssh`, `sudo`, `su`,
+   * optionally `via` another host) and links it to this system as a kernel;
+   * resolves once it runs. See README "Remote hosts".
+   */
+  async connectHost(options: ConnectHostOptions): Promise<RemoteHost> {
+    this.checkOpen();
+    if (this.hub === null) {
+      const { RemoteHub } = await import('./remote/hub.js');
+      this.hub ??= new RemoteHub(this.base.kernel, this.base.router, this.logSink);
+    }
+    return this.hub.connect(options);
+  }
+
   tell(target: ActorAddress, message: unknown): void {
     this.endpoint.tell(target, message);
   }
@@ -200,7 +217,7 @@ export class ActorSystem implements MessageEndpoint {
   }
 
   private async stop(): Promise<void> {
-    const kernels = [this.base.kernel.id, ...this.base.otherKernels()];
+    const kernels = [this.base.kernel.id, ...this.base.otherKernels(), ...(this.hub?.kernelIds() ?? [])];
     try {
       await this.controlAll((ack) => ({ op: 'stopAll', ack }), kernels);
     } catch (error) {
@@ -208,6 +225,7 @@ export class ActorSystem implements MessageEndpoint {
     }
     const closed = new ActorSystemShutdownError('the actor system shut down');
     for (const endpoint of this.endpoints) endpoint.close(closed);
+    await this.hub?.closeAll();
     await this.base.stop();
   }
 
@@ -273,7 +291,8 @@ function makeLogSink(options: ActorSystemOptions): (record: LogRecord) => void {
     options.logger ??
     ((record: LogRecord) => {
       const detail = record.detail === undefined ? '' : ` ${typeof record.detail === 'string' ? record.detail : JSON.stringify(record.detail)}`;
-      process.stderr.write(`[thespis ${record.level}] ${record.source}: ${record.message}${detail}\n`);
+      const where = record.host === undefined ? record.source : `${record.host} ${record.source}`;
+      process.stderr.write(`[thespis ${record.level}] ${where}: ${record.message}${detail}\n`);
     });
   return (record) => {
     if (LOG_LEVELS[record.level] >= threshold) out(record);

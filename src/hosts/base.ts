@@ -8,6 +8,7 @@ import type { ActorAddress } from '../address.js';
 import type { Capabilities } from '../core/capabilities.js';
 import type { Kernel, NameRegistry } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
+import type { Router } from './router.js';
 
 export interface BaseOptions {
   systemId: string;
@@ -30,6 +31,8 @@ export interface SystemBase {
   readonly name: 'inline' | 'workers' | 'processes';
   /** The kernel on the thread that started the system: endpoints and admin live here. */
   readonly kernel: Kernel;
+  /** Routes frames from the main kernel to the others (remote hosts register here). */
+  readonly router: Router;
   /** Every other live kernel (for broadcasts such as capabilities and shutdown). */
   otherKernels(): string[];
   status(): BaseStatus;

@@ -6,6 +6,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isActorClass, type ActorClass, type SpecRef } from '../core/spec.js';
 import { InvalidActorSpecError } from '../errors.js';
+import { MODULE_SCHEME, ensureLoaderHook } from '../loader/loader.js';
 
 /** Classes already loaded in this thread, by "<module>#<export>": later creates construct synchronously. */
 const loaded = new Map<string, ActorClass>();
@@ -34,6 +35,10 @@ async function importActorClass(ref: SpecRef): Promise<ActorClass> {
 }
 
 export function toImportable(specifier: string): string {
+  if (specifier.startsWith(MODULE_SCHEME)) {
+    ensureLoaderHook();
+    return specifier;
+  }
   if (specifier.startsWith('file:') || specifier.startsWith('data:') || specifier.startsWith('node:')) return specifier;
   if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
   throw new InvalidActorSpecError(`actor module "${specifier}" must be a file URL or an absolute path`);

@@ -35,7 +35,7 @@ export class WorkersBase implements SystemBase {
   readonly name = 'workers';
   readonly kernel: Kernel;
   readonly processes: ProcessHosts;
-  private readonly router = new Router();
+  readonly router = new Router();
   private readonly threads = new Map<string, Thread>();
   private readonly pool: PoolView;
   private readonly loadsBuffer: SharedArrayBuffer;
