@@ -8,7 +8,9 @@
  * on the pipe that will carry the link, once, after the prompt shows; no
  * terminal is allocated, so this works the same on a host reached `via`
  * another, where no native addon is loaded. Without a password sudo runs
- * with `-n`, so a rule that needs one fails at once instead of waiting.
+ * with `-n`, so a rule that needs one fails at once instead of waiting; with
+ * one, with `-k`, so a credential cached by an earlier sudo is not reused
+ * (the password given is always the one checked).
  */
 import { firstStage } from './bootstrap.js';
 import type { MethodSpec } from './protocol.js';
@@ -73,7 +75,7 @@ export function methodCommand(spec: MethodSpec, token: string): MethodCommand {
     }
     case 'sudo': {
       const prompt = `thespis-sudo-password-${token}:`;
-      const argv = ['sudo', ...(spec.password === undefined ? ['-n'] : ['-S', '-p', prompt]), '-u', spec.user ?? 'root', '--', node, '-e', stage];
+      const argv = ['sudo', ...(spec.password === undefined ? ['-n'] : ['-k', '-S', '-p', prompt]), '-u', spec.user ?? 'root', '--', node, '-e', stage];
       return { argv, prompt: new RegExp(prompt.replace(/[-:]/g, '\\$&')), waitForWant: spec.password !== undefined };
     }
     case 'su':
