@@ -31,7 +31,7 @@ export default {
   timeoutMs: { full: 300_000, quick: 60_000 },
   async run(ctx) {
     if (!existsSync('/usr/lib/python3/dist-packages/mitogen/__init__.py')) ctx.absent('needs the Debian package python3-mitogen');
-    const args = { boots: ctx.pick(7, 2), calls: ctx.pick(5000, 500), fanouts: ctx.pick(50, 10), sshBoots: ctx.pick(5, 1) };
+    const args = { boots: ctx.pick(7, 2), calls: ctx.pick(5000, 500), fanouts: ctx.pick(300, 30), sshBoots: ctx.pick(5, 1) };
     let out;
     await ctx.part([F.bootSsh], () =>
       withSshd(ctx, async (sshd) => {

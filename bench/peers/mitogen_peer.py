@@ -44,7 +44,7 @@ def main(router):
     out['rtt_us'] = statistics.median(times)
     context.shutdown(wait=True)
     contexts = [router.local() for _ in range(16)]
-    for _ in range(20):
+    for _ in range(args['fanouts']):
         for receiver in [c.call_async(os.getcwd) for c in contexts]:
             receiver.get()
     times = []

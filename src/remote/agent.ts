@@ -7,6 +7,7 @@
  * checks that a message to the agent comes from the kernel its envelope says),
  * and reports about hosts behind only from the child whose link they are on.
  */
+import { createRequire, isBuiltin } from 'node:module';
 import { ActorAddress } from '../address.js';
 import type { Cell } from '../core/cell.js';
 import { describeError } from '../core/log.js';
@@ -25,6 +26,8 @@ interface Waiting {
 
 /** Modules called into, by reference: a call after the first pays no import(). */
 const called = new Map<string, Record<string, unknown>>();
+/** Builtins are required, not imported: a first call then does not start the ESM loader (~10 ms). */
+const requireBuiltin = createRequire(import.meta.url);
 
 /** Imports `<module>#<export>` (a module served from the parent, or a builtin) and calls it. */
 export async function callRef(ref: string, args: unknown[]): Promise<unknown> {
@@ -32,7 +35,10 @@ export async function callRef(ref: string, args: unknown[]): Promise<unknown> {
   if (hash <= 0 || hash === ref.length - 1) throw new TypeError(`call: "${ref}" must be "<module>#<export>"`);
   const url = ref.slice(0, hash);
   let module = called.get(url);
-  if (module === undefined) called.set(url, (module = await importModule(servedUrl(url))));
+  if (module === undefined) {
+    module = isBuiltin(url) ? (requireBuiltin(url) as Record<string, unknown>) : await importModule(servedUrl(url));
+    called.set(url, module);
+  }
   const fn = module[ref.slice(hash + 1)];
   if (typeof fn !== 'function') throw new TypeError(`call: ${ref.slice(0, hash)} exports no function "${ref.slice(hash + 1)}"`);
   return await (fn as (...a: unknown[]) => unknown)(...args);
