@@ -268,3 +268,21 @@ describe('cleanup', () => {
     await eventually(() => (pids.every((p) => !alive(p)) ? true : undefined));
   });
 });
+
+describe('example', () => {
+  it('examples/remote-hosts.js runs: a host through another, an actor, a call, a file', async () => {
+    const example = fileURLToPath(new URL('../examples/remote-hosts.js', import.meta.url));
+    const child = spawn(process.execPath, [example], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/hello from pid \d+ \(parent \d+\)/);
+    expect(out).toContain("mode: '640'");
+    expect(out).toContain('build 42');
+    expect(out).toContain('inner connected after box.close(): false');
+    expect(err).toMatch(/\[thespis info\] inner .*probed/);
+  });
+});

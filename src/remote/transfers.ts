@@ -11,8 +11,8 @@ import { partPath } from './file-ops.js';
 import type { RemoteHub } from './hub.js';
 import type { RemoteHost } from './remote-host.js';
 
-export const CHUNK_BYTES = 512 * 1024;
-export const WINDOW = 16;
+export const CHUNK_BYTES = 256 * 1024;
+export const WINDOW = 32;
 
 /** A transfer in progress, as the hub sees it: messages from its host for its id, and failure. */
 export interface Transfer {
