@@ -232,7 +232,7 @@ export class ActorSystem implements MessageEndpoint {
   private async applyCapabilities(capabilities: Capabilities): Promise<void> {
     await Promise.all([
       this.base.kernel.requalify(capabilities),
-      this.controlAll((ack) => ({ op: 'capabilities', capabilities, ack }), this.base.otherKernels()),
+      this.controlAll((ack) => ({ op: 'capabilities', capabilities, ack }), [...this.base.otherKernels(), ...(this.hub?.kernelIds() ?? [])]),
     ]);
   }
 

@@ -286,3 +286,30 @@ describe('example', () => {
     expect(err).toMatch(/\[thespis info\] inner .*probed/);
   });
 });
+
+describe('boot', () => {
+  it('the first stage is a command line under 1 KiB', async () => {
+    const { methodCommand } = await import('../dist/remote/methods.js');
+    const local = methodCommand({ method: 'local' }, 'f'.repeat(24));
+    expect(Buffer.byteLength(local.argv.slice(1).join(' '))).toBeLessThan(1024);
+    const ssh = methodCommand({ method: 'ssh', hostname: 'h' }, 'f'.repeat(24));
+    expect(Buffer.byteLength(ssh.argv.at(-1)!)).toBeLessThan(1024);
+  });
+
+  it('1 MiB of junk before the runtime runs is skipped', async () => {
+    const s = await start();
+    const host = await connect(s, { nodePath: `${BIN}junk-1mib-node.sh` });
+    expect(await host.call(`${TASKS}#twice`, 8)).toBe(16);
+  });
+
+  it('a system shut down while a host boots leaves no process behind', async () => {
+    const s = await start();
+    const before = new Set(processes().map((p) => p.pid));
+    const connecting = connect(s, { nodePath: `${BIN}hang.sh`, connectTimeoutMs: 20_000 }).catch((e: Error) => e);
+    await eventually(() => (processes().some((p) => p.ppid === process.pid && !before.has(p.pid)) ? true : undefined));
+    await s.shutdown();
+    system = undefined;
+    expect(await connecting).toBeInstanceOf(Error);
+    expect(processes().filter((p) => p.ppid === process.pid && !before.has(p.pid))).toEqual([]);
+  });
+});

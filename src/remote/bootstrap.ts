@@ -57,6 +57,8 @@ export interface BootOptions {
   /** Wait for the `want` marker (or a prompt) before sending the runtime. */
   waitForWant: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Aborting ends the boot as a timeout does (the system is shutting down). */
+  signal?: AbortSignal;
 }
 
 export interface Booted {
@@ -97,10 +99,14 @@ export function bootstrap(options: BootOptions): Promise<Booted> {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', aborted);
       const error = new RemoteBootError(`${name}: ${why}`, output());
       endChild(child).then(() => reject(error));
     };
     const timer = setTimeout(() => fail(`did not boot within ${options.timeoutMs} ms`), options.timeoutMs);
+    const aborted = (): void => fail('the boot was abandoned (the system is shutting down)');
+    if (options.signal?.aborted === true) queueMicrotask(aborted);
+    options.signal?.addEventListener('abort', aborted, { once: true });
     const prompted = (text: string): void => {
       if (options.prompt === undefined || !options.prompt.test(text)) return;
       if (options.password === undefined) return fail(`asks for a password and none was given`);
@@ -124,6 +130,7 @@ export function bootstrap(options: BootOptions): Promise<Booted> {
         junk = keep(junk, seen.subarray(0, at).toString('utf8'));
         done = true;
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', aborted);
         child.stdout!.off('data', onStdout);
         child.stderr!.off('data', onStderr);
         child.stdout!.pause();

@@ -126,7 +126,7 @@ export interface ChildLinkHandlers {
 }
 
 /** Starts a host by `spec` and boots `boot` in it; resolves with its link. */
-export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payloads: PayloadBuilder, handlers: ChildLinkHandlers): Promise<ChildLink> {
+export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payloads: PayloadBuilder, handlers: ChildLinkHandlers, signal?: AbortSignal): Promise<ChildLink> {
   const token = newToken();
   const withToken = { ...boot, token };
   const command = methodCommand(spec, token);
@@ -139,6 +139,7 @@ export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payload
     password: spec.password,
     prompt: command.prompt,
     waitForWant: command.waitForWant,
+    signal,
   });
   const { child } = booted;
   let link: ChildLink | undefined = undefined;

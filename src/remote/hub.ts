@@ -69,6 +69,8 @@ export class RemoteHub {
   private readonly modules = new ModuleServer();
   private readonly payloads = new PayloadBuilder(runtimeParts);
   private readonly service: Cell;
+  /** Aborted when the system shuts down: boots in progress end at once. */
+  private readonly stopping = new AbortController();
   private seq = 0;
 
   constructor(
@@ -112,7 +114,7 @@ export class RemoteHub {
         const link = await startChildHost(spec, boot, this.payloads, {
           onRecord: (l, record) => this.fromChild(l, record),
           onClosed: (l, error) => this.linkEnded(l, error),
-        });
+        }, this.stopping.signal);
         this.children.add(link);
         host.pid = link.child.pid;
         this.relayOutput(link, hostName);
@@ -157,6 +159,10 @@ export class RemoteHub {
 
   /** Sends a request and resolves with the agent's result (rejects with its error, or when the host goes). */
   request(kernelId: string, body: Record<string, unknown>, id = this.nextId()): Promise<unknown> {
+    const host = this.hosts.get(kernelId);
+    if (host === undefined || !host.connected) {
+      return Promise.reject(new RemoteHostGoneError(`host ${host?.name ?? kernelId} is gone${host?.status().reason !== undefined ? `: ${host.status().reason}` : ''}`));
+    }
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { host: kernelId, resolve, reject });
       this.tell(kernelId, { ...body, id });
@@ -244,7 +250,7 @@ export class RemoteHub {
     }
     const service = this.service.address.id;
     for (const frame of frames) {
-      if (frame[0] === FrameKind.Control) this.warn(`a control frame from host ${envelope.source}; dropped`);
+      if (frame[0] === FrameKind.Control || frame[0] === FrameKind.Create) this.refused(envelope.source, frame);
       else if (frame[0] === FrameKind.Message && frame[1].id === service && frame[2]?.kernel !== envelope.source) {
         this.warn(`host ${envelope.source} sent a request claiming to be ${String(frame[2])}; dropped`);
       } else this.kernel.receiveFrame(frame);
@@ -267,7 +273,20 @@ export class RemoteHub {
       this.warn(`a batch from ${envelope.source} to ${envelope.destination} could not be read; its frames are lost`, error);
       return;
     }
-    for (const frame of frames) if (!this.router.send(envelope.destination, frame)) this.kernel.undeliverable(frame);
+    for (const frame of frames) {
+      if (frame[0] === FrameKind.Control || frame[0] === FrameKind.Create) this.refused(envelope.source, frame);
+      else if (!this.router.send(envelope.destination, frame)) this.kernel.undeliverable(frame);
+    }
+  }
+
+  /**
+   * A host may not steer the system's kernels, nor have actors made outside
+   * itself (a Create names a module to import there: code runs where the
+   * system decides, never where a host asks). Its own actors' children live
+   * on its own kernel, so a host that sends these is not running our code.
+   */
+  private refused(source: string, frame: Frame): void {
+    this.warn(`a ${frame[0] === FrameKind.Create ? 'create' : 'control'} frame from host ${source}, which may not send one; dropped`);
   }
 
   private broken(link: ChildLink, what: string, error?: unknown): void {
@@ -323,8 +342,9 @@ export class RemoteHub {
     await host.gone;
   }
 
-  /** Ends every host (system shutdown). */
+  /** Ends every host (system shutdown), and abandons boots in progress. */
   async closeAll(): Promise<void> {
+    this.stopping.abort();
     await Promise.all([...this.children.links.values()].map((link) => link.close()));
   }
 

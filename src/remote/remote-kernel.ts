@@ -118,8 +118,9 @@ export class RemoteKernelHost extends HostBasics implements KernelHost {
     }
     const agent = agentId(this.self);
     for (const frame of frames) {
-      if (frame[0] === FrameKind.Control && envelope.source !== this.boot.mainKernelId) {
-        this.warn(`a control frame from ${envelope.source}, which may not send one; dropped`);
+      if ((frame[0] === FrameKind.Control || frame[0] === FrameKind.Create) && envelope.source !== this.boot.mainKernelId) {
+        // Only the system steers this kernel and decides what runs on it.
+        this.warn(`a ${frame[0] === FrameKind.Create ? 'create' : 'control'} frame from ${envelope.source}, which may not send one; dropped`);
       } else if (frame[0] === FrameKind.Message && frame[1].id === agent && frame[2]?.kernel !== envelope.source) {
         this.warn(`a request to this host's agent from ${envelope.source} claiming to be ${String(frame[2])}; dropped`);
       } else this.kernel.receiveFrame(frame);
