@@ -16,8 +16,6 @@ import type { MethodSpec, RemoteBoot, RuntimePayload } from './protocol.js';
 import { StdioLink } from './stdio-link.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
-/** How long a host link polls for the next batch after one (stdio-link.ts). */
-export const LINK_SPIN_US = 50;
 
 /** The link to one directly started host, and its process here. */
 export class ChildLink {
@@ -149,7 +147,6 @@ export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payload
     DEFAULT_LIMITS.maxFrameBytes,
     { onRecord: (record) => handlers.onRecord(link!, record), onClosed: (error) => handlers.onClosed(link!, error) },
     booted.leftover,
-    LINK_SPIN_US,
   );
   link = new ChildLink(boot.kernelId, child, stream);
   return link;

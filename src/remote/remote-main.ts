@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS } from '../transport/codec/codec.js';
 import { setLoaderHookUrl } from '../loader/loader.js';
 import { Agent } from './agent.js';
 import { marker } from './bootstrap.js';
-import { LINK_SPIN_US, PayloadBuilder } from './child-hosts.js';
+import { PayloadBuilder } from './child-hosts.js';
 import { ForwardedModules, installForwarding, type ModulesAnswer } from './forwarded-modules.js';
 import type { RuntimePayload } from './protocol.js';
 import { makeRemoteKernel, type RemoteKernelHost } from './remote-kernel.js';
@@ -46,7 +46,6 @@ export function runRemote(payload: RuntimePayload, leftover: Buffer): void {
       onClosed: leave,
     },
     leftover,
-    LINK_SPIN_US,
   );
   host = makeRemoteKernel(boot, link);
   const { runtime, hook, stage2 } = payload;

@@ -6,24 +6,22 @@
  * before buffering it, and a stream that breaks framing ends the link with
  * the reason. Writes past the stream's buffer are kept in order (the
  * transfers that move much use windows, so what waits here stays bounded).
+ * Large records are written beside their headers (one writev), not copied
+ * behind them.
  *
- * Spinning. Waking a sleeping process costs tens of microseconds per hop,
- * more than the rest of a call's round trip; so, as process links do
- * (fd-link.ts, ring-spin.ts), after a batch came in and this turn's replies
- * are out, the link polls its input descriptor with non-blocking reads for a
- * budget that adapts (a poll that catches data keeps it; misses halve it to
- * zero). The descriptor is the stream's own, which libuv keeps non-blocking;
- * polls happen only while the stream holds no unread data, so bytes cannot
- * pass each other.
+ * No polling after a batch (process links spin briefly, fd-link.ts): measured
+ * here on the 2-core machines, a 50 µs adaptive spin on these pipes made a
+ * call's round trip 2.5x slower and file transfers 25% slower, because a host
+ * spinning holds the core the other side needs.
  */
-import { readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { AdaptiveSpin } from '../transport/ring/ring-spin.js';
 import { CodecError } from '../errors.js';
 import type { RecordLink, RecordLinkHandlers } from '../transport/fd-link.js';
 import { createFramer, encodeFramesTs, type Framer } from '../transport/framing.js';
 
 const NO_FDS: number[] = [];
+/** From this many bytes in one flush, records are not copied into one buffer. */
+const LARGE_BYTES = 64 * 1024;
 
 export class StdioLink implements RecordLink {
   private readonly framer: Framer;
@@ -31,20 +29,7 @@ export class StdioLink implements RecordLink {
   private flushQueued = false;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
-  private readonly onData = (chunk: Buffer): void => {
-    if (this.sleptAt > 0) {
-      this.spin?.slept((performance.now() - this.sleptAt) * 1000);
-      this.sleptAt = 0;
-    }
-    this.read(chunk);
-    this.afterBatch();
-  };
-  private readonly spin: AdaptiveSpin | null;
-  private readonly fd: number | undefined;
-  private spinQueued = false;
-  private sleptAt = 0;
-  private readonly spinBound = (): void => this.spinNow();
-  private readonly pollBound = (): boolean => this.poll();
+  private readonly onData = (chunk: Buffer): void => this.read(chunk);
 
   constructor(
     private readonly input: Readable,
@@ -53,12 +38,8 @@ export class StdioLink implements RecordLink {
     public handlers: RecordLinkHandlers,
     /** Bytes read before the link began (after the boot marker). */
     leftover?: Uint8Array,
-    /** Longest poll after a batch, in µs (0: never). */
-    spinUs = 0,
   ) {
     this.framer = createFramer(maxFrameBytes);
-    this.fd = (input as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    this.spin = spinUs > 0 && typeof this.fd === 'number' && this.fd >= 0 ? new AdaptiveSpin(spinUs) : null;
     input.on('data', this.onData);
     input.once('end', () => this.finish(undefined));
     input.once('close', () => this.finish(undefined));
@@ -114,7 +95,20 @@ export class StdioLink implements RecordLink {
     if (this.queue.length === 0 || this.closed) return;
     const records = this.queue;
     this.queue = [];
-    this.output.write(encodeFramesTs(records));
+    let bytes = 0;
+    for (const record of records) bytes += record.length;
+    if (bytes < LARGE_BYTES) {
+      this.output.write(encodeFramesTs(records));
+      return;
+    }
+    this.output.cork();
+    for (const record of records) {
+      const header = Buffer.allocUnsafe(4);
+      header.writeUInt32BE(record.length);
+      this.output.write(header);
+      this.output.write(record);
+    }
+    this.output.uncork();
   }
 
   private read(chunk: Uint8Array): void {
@@ -130,55 +124,6 @@ export class StdioLink implements RecordLink {
       if (this.closed) return;
       this.handlers.onRecord(record, NO_FDS);
     }
-  }
-
-  /** After a batch: once this turn's replies are out, poll for the next one a little. */
-  private afterBatch(): void {
-    const spin = this.spin;
-    if (spin === null || this.closed) return;
-    if (spin.budgetUs > 0) {
-      if (!this.spinQueued) {
-        this.spinQueued = true;
-        setImmediate(this.spinBound);
-      }
-    } else this.sleptAt = performance.now();
-  }
-
-  private spinNow(): void {
-    this.spinQueued = false;
-    if (this.closed) return;
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0; // each empty poll throws EAGAIN: make that cheap
-    let caught: boolean;
-    try {
-      caught = this.spin!.spinUntil(this.pollBound);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
-    if (caught) this.afterBatch();
-    else this.sleptAt = performance.now();
-  }
-
-  private readonly pollBuffer = Buffer.allocUnsafe(64 * 1024);
-
-  /** One non-blocking read of the input; true when bytes came (and were handled). */
-  private poll(): boolean {
-    if (this.closed || this.input.readableLength > 0 || !this.input.readableFlowing) return false;
-    let n: number;
-    try {
-      n = readSync(this.fd!, this.pollBuffer, 0, this.pollBuffer.length, null);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'EAGAIN') return false;
-      this.finish(error as Error);
-      return false;
-    }
-    if (n === 0) {
-      this.finish(undefined);
-      return false;
-    }
-    // The framer may keep views of what it is given: hand it a copy of its own.
-    this.read(Buffer.from(this.pollBuffer.subarray(0, n)));
-    return true;
   }
 
   private finish(error: Error | undefined): void {
