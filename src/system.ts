@@ -26,7 +26,7 @@ import type { BaseOptions, SystemBase } from './hosts/base.js';
 import { InlineBase } from './hosts/inline.js';
 import type { Startup } from './hosts/process/process-protocol.js';
 import type { RemoteHub } from './remote/hub.js';
-import type { ConnectHostOptions, RemoteHost } from './remote/remote-host.js';
+import type { ConnectHostOptions, RemoteHost, RemoteHostStatus } from './remote/remote-host.js';
 
 export type { Startup };
 
@@ -71,6 +71,8 @@ export interface SystemStatus extends AdminStatus {
   processes: number;
   kernels: KernelStatus[];
   convention: string[];
+  /** Remote hosts: connected ones, then the last that went (with why). */
+  hosts: RemoteHostStatus[];
 }
 
 const BASES: Record<BaseName, (options: BaseOptions) => Promise<SystemBase>> = {
@@ -195,7 +197,7 @@ export class ActorSystem implements MessageEndpoint {
   async status(): Promise<SystemStatus> {
     this.checkOpen();
     const kernels = [this.base.kernel.status()];
-    const answers = await this.controlAll((ack) => ({ op: 'status', ack }), this.base.otherKernels());
+    const answers = await this.controlAll((ack) => ({ op: 'status', ack }), [...this.base.otherKernels(), ...(this.hub?.kernelIds() ?? [])]);
     for (const done of answers) if (done.detail !== undefined) kernels.push(done.detail as KernelStatus);
     const base = this.base.status();
     return {
@@ -207,6 +209,7 @@ export class ActorSystem implements MessageEndpoint {
       processes: base.processes,
       kernels,
       convention: [],
+      hosts: this.hub?.statuses() ?? [],
       ...this.admin.status(),
     };
   }

@@ -98,3 +98,25 @@ describe('files', () => {
     rmSync(big);
   });
 });
+
+describe('the receiving side (file-ops)', () => {
+  it('refuses a file whose SHA-256 differs from the sender\'s, and removes its temporary file', async () => {
+    const { FileSink } = await import('../dist/remote/file-ops.js');
+    const target = join(dir, 'checked');
+    const acks: number[] = [];
+    const failures: Error[] = [];
+    const sink = new FileSink(target, 0o644, (n) => acks.push(n), (e) => failures.push(e));
+    sink.data(Buffer.from('hello '));
+    sink.data(Buffer.from('world'));
+    const wrong = createHash('sha256').update('hello there').digest('hex');
+    await expect(sink.end(wrong)).rejects.toThrow(/SHA-256 mismatch/);
+    expect(acks).toEqual([1, 2]);
+    expect(readdirSync(dir).filter((name) => name.startsWith('.checked') || name === 'checked')).toEqual([]);
+    const good = new FileSink(target, 0o600, () => undefined, (e) => failures.push(e));
+    good.data(Buffer.from('hello world'));
+    expect(await good.end(createHash('sha256').update('hello world').digest('hex'))).toBe(11);
+    expect(readFileSync(target, 'utf8')).toBe('hello world');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(failures).toEqual([]);
+  });
+});

@@ -95,6 +95,9 @@ describe('actors on a host', () => {
     const echo = await s.createActor(Echo, { host });
     expect(echo.kernel).toBe(host.kernelId);
     expect(await s.ask(echo, 'pid', 5000)).toBe(host.status().pid);
+    const status = await s.status();
+    expect(status.kernels.find((k) => k.kernel === host.kernelId)).toMatchObject({ actors: 1 });
+    expect(status.hosts).toEqual([expect.objectContaining({ name: 'box1', connected: true, kernelId: host.kernelId })]);
     expect(await s.ask(echo, { deep: [1, new Map([[1, 'x']])] }, 5000)).toEqual({ deep: [1, new Map([[1, 'x']])] });
     expect(await s.ask(echo, 'log', 5000)).toBe('logged');
     const record = await eventually(() => logs.find((r) => r.message === 'hello from a remote actor'));
@@ -123,6 +126,8 @@ describe('actors on a host', () => {
     expect(await s.listen(5000)).toMatchObject({ exited: child });
     await eventually(() => !host.connected || undefined);
     expect(host.status().reason).toMatch(/link/);
+    const listed = (await s.status()).hosts.find((h) => h.kernelId === host.kernelId);
+    expect(listed).toMatchObject({ connected: false, reason: host.status().reason });
     await expect(host.call('node:os#hostname')).rejects.toBeInstanceOf(RemoteHostGoneError);
     await expect(s.ask(child, 'hi', 5000)).rejects.toBeInstanceOf(DeadActorError);
   });

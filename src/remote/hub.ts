@@ -32,9 +32,12 @@ import { RemoteBootError, RemoteHostGoneError } from './errors.js';
 import { checkSpec } from './methods.js';
 import { ModuleServer, THESPIS_ROOT, packageRootOf } from './module-server.js';
 import { agentId, isRecord, type MethodSpec, type RemoteBoot } from './protocol.js';
-import { RemoteHost, type ConnectHostOptions } from './remote-host.js';
+import { RemoteHost, type ConnectHostOptions, type RemoteHostStatus } from './remote-host.js';
 import { runtimeParts } from './runtime-pack.js';
 import type { Transfer } from './transfers.js';
+
+/** Gone hosts status() still reports. */
+const GONE_KEPT = 32;
 
 interface Pending {
   host: string;
@@ -62,6 +65,8 @@ class HostKernelLink implements Link {
 export class RemoteHub {
   private readonly children = new ChildHosts();
   private readonly hosts = new Map<string, RemoteHost>();
+  /** Hosts that are gone, newest last (for status: why they went). */
+  private readonly gone: RemoteHost[] = [];
   private readonly channels = new Map<string, Channel>();
   private readonly proxies = new Map<string, Channel>();
   private readonly pending = new Map<number, Pending>();
@@ -79,6 +84,11 @@ export class RemoteHub {
     private readonly log: (record: LogRecord) => void,
   ) {
     this.service = kernel.createEndpoint({ receiveMessage: (message, from) => this.serve(message, from) }, `${kernel.id}.remote`);
+  }
+
+  /** Every connected host, then the last ones that went (with why). */
+  statuses(): RemoteHostStatus[] {
+    return [...this.hosts.values(), ...this.gone].map((host) => host.status());
   }
 
   kernelIds(): string[] {
@@ -309,6 +319,8 @@ export class RemoteHub {
       const host = this.hosts.get(id);
       host?.markGone(reason);
       this.hosts.delete(id);
+      if (host !== undefined) this.gone.push(host);
+      if (this.gone.length > GONE_KEPT) this.gone.shift();
       for (const frame of this.router.remove(id)) this.kernel.undeliverable(frame);
       this.channels.delete(id);
       for (const [key, waiting] of this.pending) {
