@@ -188,6 +188,7 @@ export class Agent {
       onClosed: (link, error) => this.childGone(link, error?.message ?? 'its link ended'),
     }).then(
       (started) => {
+        if (started.stream.isClosed) return this.replyError(id, new Error(`${boot.name}: its link ended as it booted`));
         this.children.add(started);
         started.child.stderr?.pipe(process.stderr);
         this.reply(id, started.child.pid ?? 0);

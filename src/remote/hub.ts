@@ -125,6 +125,8 @@ export class RemoteHub {
           onRecord: (l, record) => this.fromChild(l, record),
           onClosed: (l, error) => this.linkEnded(l, error),
         }, this.stopping.signal);
+        // What came with the ready marker may already have broken the link.
+        if (link.stream.isClosed) throw new RemoteBootError(`${hostName}: its link ended as it booted`, '');
         this.children.add(link);
         host.pid = link.child.pid;
         this.relayOutput(link, hostName);
