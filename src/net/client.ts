@@ -16,7 +16,7 @@ import { ControlDone, Created, FrameKind, type Frame } from '../core/protocol.js
 import { resolveSpec, type ActorSpec, type CreateOptions } from '../core/spec.js';
 import { Endpoint, replyOnce } from '../endpoint.js';
 import { ActorSystemShutdownError, InvalidActorSpecError, SystemConnectionError, ThespisError, creationError } from '../errors.js';
-import type { MessageEndpoint, SystemStatus } from '../system.js';
+import type { MessageEndpoint, SystemStatus } from '../system-types.js';
 import { Channel } from '../transport/channel.js';
 import { openEnvelope } from '../transport/envelope.js';
 import type { StreamLink } from '../transport/stream-link.js';
