@@ -63,7 +63,7 @@ export class SystemNetwork {
   private constructor(
     private readonly ctx: NetworkContext,
     options: NetworkOptions,
-    private readonly psk: Buffer | null,
+    psk: Buffer | null,
   ) {
     const heartbeatMs = options.convention?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     const deadAfterMs = options.convention?.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
