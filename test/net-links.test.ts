@@ -99,7 +99,7 @@ describe('link sessions', () => {
       expect(await a.ask(counter, 'count', 10_000)).toEqual({ count: 100_000, duplicates: 0, gaps: 0 });
       // It redialled after each reset, and nobody counted the other gone.
       await eventually(() => proxy.live === 1 || undefined, 10_000);
-      expect(proxy.connections).toBe(6);
+      expect(proxy.connections).toBeGreaterThanOrEqual(6);
       expect((await a.status()).convention).toHaveLength(2);
     } finally {
       await proxy.close();

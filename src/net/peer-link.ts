@@ -189,6 +189,8 @@ export class PeerLink implements Link {
       this.owner.broken(this, `a resume count (${starts.outboundFrom}) beyond what was sent (${this.session.sent})`);
       return true;
     }
+    // The peer may have had more than its acks said: what it confirms now may end a congestion.
+    if (this.congested && this.session.unackedBytes < NET_LOW_WATER_BYTES) this.setCongested(false);
     this.hello = theirs;
     this.conn = conn;
     this.connDialedByMe = dialedByMe;
