@@ -17,8 +17,8 @@ import { Channel } from '../dist/transport/channel.js';
 import { openEnvelope } from '../dist/transport/envelope.js';
 import { createFramer } from '../dist/transport/framing.js';
 import { Counter, Where } from './fixtures/net/actors.js';
-import { shutdownAll, startSystem } from './net-helpers.js';
-import { eventually } from './conformance/bases.js';
+import { shutdownAll, startSystem, eventually } from './net-helpers.js';
+
 
 afterEach(() => shutdownAll());
 

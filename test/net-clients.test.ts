@@ -2,13 +2,16 @@
 // another: tell / ask / listen / private, createActor, status,
 // updateCapability, global names by text, registered message classes, close
 // (disconnect only) and shutdown (stops that system).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActorAddress, ActorSystem, ActorSystemShutdownError, DeadActorError, SystemConnectionError, type ActorSystemClient } from '../dist/index.js';
 import { Echo, Greeting, Recorder, Replier } from './fixtures/basic-actors.js';
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { NeedsGpu, Where } from './fixtures/net/actors.js';
-import { shutdownAll, spawnSystem, startSystem, stopAll } from './net-helpers.js';
-import { eventually } from './conformance/bases.js';
+import { shutdownAll, spawnSystem, startSystem, stopAll, eventually } from './net-helpers.js';
+
+// Systems in child processes start slowly on a loaded machine.
+vi.setConfig({ testTimeout: 60_000 });
+
 
 const clients: ActorSystemClient[] = [];
 afterEach(async () => {

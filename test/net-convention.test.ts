@@ -1,15 +1,19 @@
 // Conventions: membership with several leaders, notifications with replay,
 // placement by capability across systems, failure detection (kill -9, a hung
 // member), graceful leave, outbound-only members and pre-registration.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActorExitRequest, ActorSystem, DeadActorError, NoCompatibleSystemError, type ActorAddress, type ActorSystemClient } from '../dist/index.js';
 import { Echo, Greeting } from './fixtures/basic-actors.js';
 import { ConventionWatcher, NeedsBlue, NeedsGpu, NeedsUnicorn, Parent, Where } from './fixtures/net/actors.js';
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
-import { members, shutdownAll, spawnSystem, startSystem, stopAll } from './net-helpers.js';
-import { eventually } from './conformance/bases.js';
+import { members, shutdownAll, spawnSystem, startSystem, stopAll, eventually } from './net-helpers.js';
 
-const FAST = { heartbeatMs: 100, deadAfterMs: 800 };
+// Systems in child processes start slowly on a loaded machine.
+vi.setConfig({ testTimeout: 60_000 });
+
+
+// Short enough for quick tests, long enough that a loaded machine does not miss heartbeats.
+const FAST = { heartbeatMs: 200, deadAfterMs: 2000 };
 
 const clients: ActorSystemClient[] = [];
 afterEach(async () => {

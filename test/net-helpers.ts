@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ActorSystem, type ActorSystemOptions } from '../dist/index.js';
+import { eventually as eventuallyWithin } from './conformance/bases.js';
 
 export interface SystemProcess {
   adminAddress: string;
@@ -167,4 +168,12 @@ export class Proxy {
     inbound.on('data', (chunk: Buffer) => void (this.stalled || outbound.write(chunk)));
     outbound.on('data', (chunk: Buffer) => void (this.stalled || inbound.write(chunk)));
   }
+}
+
+/**
+ * `eventually` with a deadline that suits network tests on a loaded machine
+ * (the conditions still resolve as soon as they hold).
+ */
+export function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  return eventuallyWithin(check, timeoutMs);
 }

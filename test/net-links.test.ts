@@ -4,8 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorAddress, ActorSystem, SystemConnectionError, ThespisError, type ActorSystemOptions } from '../dist/index.js';
 import { Counter, Streamer, Where } from './fixtures/net/actors.js';
-import { Proxy, members, shutdownAll, spawnSystem, startSystem, stopAll } from './net-helpers.js';
-import { eventually } from './conformance/bases.js';
+import { Proxy, members, shutdownAll, spawnSystem, startSystem, stopAll, eventually } from './net-helpers.js';
+
 
 afterEach(async () => {
   await shutdownAll();

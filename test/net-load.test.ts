@@ -4,8 +4,8 @@
 // and every message arrives once, in order.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSystem, stopAll, type SystemProcess } from './net-helpers.js';
-import { eventually } from './conformance/bases.js';
+import { spawnSystem, stopAll, type SystemProcess, eventually } from './net-helpers.js';
+
 
 afterEach(() => stopAll());
 

@@ -5,8 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSystem, stopAll, type SystemProcess } from './net-helpers.js';
-import { eventually } from './conformance/bases.js';
+import { spawnSystem, stopAll, type SystemProcess, eventually } from './net-helpers.js';
+
 
 function canMakeNamespaces(): boolean {
   if (process.getuid?.() !== 0) return false;

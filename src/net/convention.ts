@@ -43,6 +43,8 @@ export interface MembershipTransport {
   peer(systemId: string): MemberPeer | undefined;
   /** Systems whose links are up. */
   up(): MemberPeer[];
+  /** Systems that are up or being linked to (what is sent to them now arrives once they are). */
+  reachable(): MemberPeer[];
 }
 
 export interface ConventionHooks {
@@ -113,6 +115,9 @@ export class Convention {
   // ---- the mesh reports ------------------------------------------------------------
 
   up(peer: MemberPeer): void {
+    // Our hello may have left before our capabilities last changed: say them again
+    // (the peer announces only a real change).
+    this.transport.send(peer.systemId, { t: 'caps', capabilities: this.self.capabilities() });
     const dialled = peer.dialAddress;
     if (dialled !== null && this.leaderAddresses.has(dialled)) this.leaderSystems.add(peer.systemId);
     if (this.leaderSystems.has(peer.systemId)) this.transport.send(peer.systemId, { t: 'register' });
@@ -163,7 +168,8 @@ export class Convention {
   // ---- this system's own changes ------------------------------------------------------
 
   capabilitiesChanged(capabilities: Capabilities): void {
-    for (const peer of this.transport.up()) this.transport.send(peer.systemId, { t: 'caps', capabilities });
+    // Peers still being linked to as well: their hello may carry the old capabilities.
+    for (const peer of this.transport.reachable()) this.transport.send(peer.systemId, { t: 'caps', capabilities });
   }
 
   /** Invite the system at `address` into this convention, guessing its capabilities until it answers. */

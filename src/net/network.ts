@@ -108,6 +108,7 @@ export class SystemNetwork {
           return peer === undefined ? undefined : this.member(peer);
         },
         up: () => [...this.mesh.peers.values()].filter((p) => this.mesh.state(p) === 'up').map((p) => this.member(p)),
+        reachable: () => [...this.mesh.peers.values()].filter((p) => this.mesh.state(p) !== 'gone').map((p) => this.member(p)),
       },
       { systemId: ctx.systemId, adminAddress: () => this.adminAddress, capabilities: () => ctx.capabilities() },
       {
