@@ -17,9 +17,9 @@ export interface SystemProcess {
 const SYSTEM_PROC = new URL('./fixtures/net/system-proc.mjs', import.meta.url).pathname;
 const running = new Set<ChildProcess>();
 
-/** A system in a child process; ended by `stopAll` (or kill it yourself). */
-export async function spawnSystem(options: Omit<ActorSystemOptions, 'logger'>): Promise<SystemProcess> {
-  const child = spawn(process.execPath, [SYSTEM_PROC, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** A system in a child process (with `env` added to ours); ended by `stopAll` (or kill it yourself). */
+export async function spawnSystem(options: Omit<ActorSystemOptions, 'logger'>, env: Record<string, string> = {}): Promise<SystemProcess> {
+  const child = spawn(process.execPath, [SYSTEM_PROC, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
   const stderr: string[] = [];

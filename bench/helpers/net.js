@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { withTimeout } from '../lib/context.js';
 
 const SYSTEM = fileURLToPath(new URL('./net-system.js', import.meta.url));
+// For profiling the far end too: BENCH_FAR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+const FAR_NODE_ARGS = (process.env.BENCH_FAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * Starts a system in a child process with these ActorSystem.start options;
@@ -17,7 +19,7 @@ const SYSTEM = fileURLToPath(new URL('./net-system.js', import.meta.url));
  * it has started.
  */
 export async function spawnSystem(options) {
-  const child = spawn(process.execPath, [SYSTEM, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...FAR_NODE_ARGS, SYSTEM, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   const first = await withTimeout(
     new Promise((resolve, reject) => {

@@ -5,8 +5,10 @@
 //
 // - join: from just before ActorSystem.start in the new member's process to
 //   the leader's Watcher receiving its update (wall clock, both processes).
-// - create_remote: system.createActor(Echo) whose requirement only the member
-//   meets, placed there, to Echo's first reply to an ask.
+// - create_remote: system.createActor(Echo) whose requirement only one member
+//   meets (one member, so every create after the untimed first finds Echo's
+//   module loaded there, as in a running convention), placed there, to Echo's
+//   first reply to an ask.
 // - detect_kill: kill -9 of a member until the Watcher has its removal.
 
 import { actorClass, createActor, withSystem } from '../helpers/thespis.js';
@@ -17,7 +19,7 @@ import { now } from '../lib/measure.js';
 const JOIN = 'convention.join_ms';
 const CREATE = 'convention.create_remote_ms';
 const KILL = 'convention.detect_kill_ms';
-const FAR = { requirements: { benchFar: true } };
+const CREATE_HERE = { requirements: { benchCreate: true } };
 
 /** The next update from the Watcher about `address` with `added`. */
 async function updateFor(endpoint, address, added, timeoutMs) {
@@ -46,7 +48,7 @@ export default {
           const joins = [];
           const count = ctx.pick(7, 2);
           for (let i = 0; i <= count; i++) {
-            const member = await spawnSystem({ base: 'inline', admin: { port: 0 }, convention: { leader: leader.adminAddress }, capabilities: { benchFar: true } });
+            const member = await spawnSystem({ base: 'inline', admin: { port: 0 }, convention: { leader: leader.adminAddress } });
             started.push(member);
             const update = await updateFor(watching, member.adminAddress, true, 15_000);
             if (i > 0) joins.push(update.at - member.startingMs); // the first one warms the leader up
@@ -55,15 +57,13 @@ export default {
         });
 
         await ctx.part([CREATE], async () => {
-          if (started.length === 0) {
-            started.push(await spawnSystem({ base: 'inline', admin: { port: 0 }, convention: { leader: leader.adminAddress }, capabilities: { benchFar: true } }));
-          }
+          started.push(await spawnSystem({ base: 'inline', admin: { port: 0 }, convention: { leader: leader.adminAddress }, capabilities: { benchCreate: true } }));
           await members(leader, started.length + 1);
           const times = [];
           const count = ctx.pick(7, 3);
           for (let i = 0; i <= count; i++) {
             const t0 = now();
-            const echo = await leader.createActor(Echo, FAR);
+            const echo = await leader.createActor(Echo, CREATE_HERE);
             await leader.ask(echo, 'hello', 10_000);
             if (i > 0) times.push(now() - t0);
           }

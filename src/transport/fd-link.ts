@@ -156,6 +156,31 @@ export class FdLink implements RecordLink {
     this.finish(error);
   }
 
+  /**
+   * Bytes of the stream that someone else read off the socket first (a
+   * handshake); call before the first readiness event (the same turn the
+   * link was made in), so they come before anything read here.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.closed || chunk.length === 0) return;
+    let records: Uint8Array[];
+    try {
+      records = this.framer.push(chunk);
+    } catch (error) {
+      this.finish(error instanceof Error ? error : new CodecError(String(error)));
+      return;
+    }
+    for (const record of records) {
+      if (this.closed) return;
+      const count = this.countFds(record);
+      if (count !== 0) {
+        this.broken(count < 0 ? 'a malformed record' : `a record declares ${count} descriptors that did not come with it`);
+        return;
+      }
+      this.handlers.onRecord(record, NO_FDS);
+    }
+  }
+
   // ---- writing -----------------------------------------------------------
 
   private flush(): void {
