@@ -34,15 +34,16 @@ describe('flow notices from another system', () => {
     await members(near, 2);
     const counter = await near.createActor(Counter, { requirements: { far: true } });
     expect(counter.kernel).toBe(`${far.systemId}:main`);
-    // 100 µs a message: 30,000 take the counter 3 s, far longer than the
+    // 100 µs a message: 20,000 take the counter 2 s, far longer than the
     // stream takes to send, so its mailbox passes MAILBOX_HIGH (congested,
     // told to the sender's system) and is later worked down (relieved).
     await near.ask(counter, { cost: 100 }, 5000);
     const streamer = await near.createActor(Streamer);
-    const n = 30_000;
+    const n = 20_000;
     await near.ask(streamer, { stream: { to: counter, n, batch: 1000 } }, 60_000);
-    await eventually(async () => ((await near.ask(counter, 'count', 10_000)) as { count: number }).count === n || undefined, 30_000);
-    expect(await near.ask(counter, 'count', 10_000)).toEqual({ count: n, duplicates: 0, gaps: 0 });
+    // An ask waits behind what is in the counter's mailbox: allow for a slow machine.
+    await eventually(async () => ((await near.ask(counter, 'count', 60_000)) as { count: number }).count === n || undefined, 90_000);
+    expect(await near.ask(counter, 'count', 60_000)).toEqual({ count: n, duplicates: 0, gaps: 0 });
     expect(logs.filter((line) => /flow notice/.test(line))).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });
