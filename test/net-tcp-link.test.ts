@@ -11,6 +11,9 @@ import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peerLinkAfterHello } from '../dist/net/handshake.js';
+import { coreToSpare } from '../dist/net/spare-core.js';
+import { native } from '../dist/native.js';
+import { FdLink } from '../dist/transport/fd-link.js';
 import { clientTlsOptions, derivePsk, serverTlsOptions } from '../dist/net/secret.js';
 import { Counter, Streamer, Where } from './fixtures/net/actors.js';
 import { members, shutdownAll, spawnSystem, startSystem, stopAll } from './net-helpers.js';
@@ -106,3 +109,40 @@ describe('links between systems over plain TCP', () => {
     }
   }, 60_000);
 });
+
+describe('polling after a batch on a link between systems', () => {
+  it('is allowed only while the load average leaves a core beyond a conversation’s two', () => {
+    expect(coreToSpare(0.3, 2)).toBe(true);
+    expect(coreToSpare(2.9, 2)).toBe(true);
+    expect(coreToSpare(3, 2)).toBe(false);
+    expect(coreToSpare(24, 2)).toBe(false);
+    expect(coreToSpare(9, 16)).toBe(true);
+  });
+
+  // The fd link exists only with the addon (as in fd-link.test.ts).
+  it.runIf(native !== null)('asks before it polls, and does not poll when told not to', async () => {
+    const addon = native!;
+    const [mine, theirs] = addon.socketPair();
+    let asked = 0;
+    let polls = 0;
+    const got: number[] = [];
+    const link = new FdLink(mine, 1024, () => 0, { onRecord: (r) => got.push(r[0]!), onClosed: () => undefined }, 50, () => (asked++, false));
+    const recv = addon.recvFds.bind(addon);
+    addon.recvFds = ((fd: number, max: number, maxFds: number) => (fd === mine && got.length > 0 && polls++, recv(fd, max, maxFds))) as typeof addon.recvFds;
+    try {
+      addon.sendFds(theirs, Uint8Array.from([0, 0, 0, 1, 7]), []);
+      await eventually(async () => got.length === 1 || undefined, 5000);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(got).toEqual([7]);
+      expect(asked).toBeGreaterThan(0);
+      expect(polls).toBe(0); // no read after the one that brought the record
+    } finally {
+      addon.recvFds = recv;
+      link.destroy(new Error('done'));
+      const { closeSync } = await import('node:fs');
+      closeSync(theirs);
+    }
+  });
+});
+

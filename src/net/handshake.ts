@@ -6,9 +6,9 @@
  * A plain TCP link between two systems (no secret) is read and written on its
  * descriptor with the addon (an FdLink, as process links are), not through
  * the net.Socket: after a batch it polls the socket briefly before it sleeps
- * (ring-spin.ts), so a conversation between systems pays no wake-ups
- * (ping-pong over loopback ~4x faster than a net.Socket's), and a stream
- * spends no time in the stream machinery of net.Socket. TLS links, clients,
+ * (ring-spin.ts) while the machine has a core to spare (spare-core.ts), so a
+ * conversation between systems pays no wake-ups, and a stream spends no time
+ * in the stream machinery of net.Socket. TLS links, clients,
  * and systems without the addon keep the net.Socket (a StreamLink).
  */
 import type { Socket } from 'node:net';
@@ -17,6 +17,7 @@ import { native } from '../native.js';
 import { DEFAULT_LIMITS } from '../transport/codec/codec.js';
 import { FdLink, type RecordLink, type RecordLinkHandlers } from '../transport/fd-link.js';
 import { StreamLink } from '../transport/stream-link.js';
+import { machineHasSpareCore } from './spare-core.js';
 import { HELLO_MAX_BYTES, decodeHello, type Hello } from './wire.js';
 
 /** Largest record on a link between systems (the codec's frame limit). */
@@ -109,7 +110,7 @@ export function peerLinkAfterHello(socket: Socket, rest: Uint8Array, handlers: R
     return linkAfterHello(socket, concat(buffered), handlers);
   }
   socket.destroy();
-  const link = new FdLink(own, NET_MAX_FRAME_BYTES, () => 0, handlers, NET_LINK_SPIN_US);
+  const link = new FdLink(own, NET_MAX_FRAME_BYTES, () => 0, handlers, NET_LINK_SPIN_US, machineHasSpareCore);
   return { link, start: () => link.push(concat(buffered)) };
 }
 

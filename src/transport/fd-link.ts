@@ -108,6 +108,8 @@ export class FdLink implements RecordLink {
     public handlers: RecordLinkHandlers,
     /** Longest poll after a batch before sleeping, in µs (0: never; see afterBatch). */
     spinUs = 0,
+    /** Asked before each poll: false skips it (the machine has no core to spare for it, say). */
+    private readonly mayPoll: () => boolean = () => true,
   ) {
     this.spin = spinUs > 0 ? new AdaptiveSpin(spinUs) : null;
     this.addon = requireNative('fd links');
@@ -281,7 +283,7 @@ export class FdLink implements RecordLink {
   private afterBatch(): void {
     const spin = this.spin;
     if (spin === null || this.closed) return;
-    if (spin.budgetUs > 0) {
+    if (spin.budgetUs > 0 && this.mayPoll()) {
       if (!this.spinQueued) {
         this.spinQueued = true;
         setImmediate(this.spinBound);
