@@ -1,10 +1,14 @@
 // Channels (transport/channel.ts): batches of frames between two kernels in
 // different processes, with the depth check a sender must make on the peer's
-// behalf, and link-local address numbers that survive a batch that fails.
+// behalf, link-local address numbers that survive a batch that fails, and
+// fast batches (fast-batch.ts) that decode like the general codec's and pass
+// the same checks at the far end.
 import { describe, expect, it } from 'vitest';
 import { ActorAddress } from '../src/address.js';
 import { FrameKind, type Frame } from '../src/core/protocol.js';
+import { CodecError } from '../src/errors.js';
 import { Channel } from '../src/transport/channel.js';
+import { FAST_BATCH } from '../src/transport/codec/fast-batch.js';
 import { openEnvelope } from '../src/transport/envelope.js';
 
 function pair(maxDepth?: number): { send: Channel; receive: () => Frame[]; dropped: number[] } {
@@ -74,5 +78,68 @@ describe('channel', () => {
     expect(frames.map((frame) => [frame[1].id, frame[2].id, frame[3]])).toEqual([
       ['B.1', 'A.1', 0], ['B.1', 'A.2', 0], ['B.1', 'A.1', 1], ['B.1', 'A.2', 1], ['B.1', 'A.1', 2], ['B.1', 'A.2', 2],
     ]);
+  });
+});
+
+describe('channel fast batches', () => {
+  function capture(): { send: Channel; payloads: Uint8Array[]; receiver: Channel } {
+    const payloads: Uint8Array[] = [];
+    const send = new Channel('B', 'A', (envelope) => payloads.push(openEnvelope(envelope)!.payload));
+    return { send, payloads, receiver: new Channel('A', 'B', () => undefined) };
+  }
+
+  it('writes flat messages between numbered addresses as fast batches, interleaved with general ones, in order and with their values', () => {
+    const { send, payloads, receiver } = capture();
+    const sent: unknown[] = [];
+    const post = (body: unknown): void => {
+      sent.push(body);
+      send.send(message(body));
+    };
+    // Record ids are per writer: the general codec's and the fast writer's
+    // both start at 0 here, for different key lists, and must not mix.
+    post({ a: 1, when: new Date(1) }); // addresses not numbered yet, and a Date: general
+    send.flush();
+    post({ kind: 'update', seq: 2, key: 'sensor-17', value: 21.375, ok: true });
+    post([1, 'two', null]);
+    post('text');
+    send.flush();
+    post({ a: 3, when: new Date(3) }); // the general codec's first key list again
+    send.flush();
+    post({ kind: 'update', seq: 4, key: 'sensor-17', value: -0.5, ok: false });
+    post({ a: 5, when: 7 }); // that key list again, now for the fast writer
+    send.flush();
+    post({ kind: 'update', seq: 6, when: new Date(9) });
+    post({ a: 7, when: new Date(0) });
+    send.flush();
+    expect(payloads.map((p) => p[0] === FAST_BATCH)).toEqual([false, true, false, true, false]);
+    const got = payloads.flatMap((p) => receiver.receive(p)).map((frame) => (frame as [FrameKind, ActorAddress, ActorAddress, unknown])[3]);
+    expect(got).toEqual(sent);
+    expect((got[4] as { when: Date }).when).toBeInstanceOf(Date);
+    expect((got[7] as { when: Date }).when).toBeInstanceOf(Date);
+    const [frame] = receiver.receive((post('again'), send.flush(), payloads.at(-1)!)) as Array<[FrameKind, ActorAddress, ActorAddress, unknown]>;
+    expect([frame![1].id, frame![2].id, frame![3]]).toEqual(['B.1', 'A.1', 'again']);
+  });
+
+  it('puts a fast batch from the peer through the same checks as any batch', () => {
+    const { send, payloads } = capture();
+    send.send(message('numbers the addresses'));
+    send.flush();
+    const fresh = (): Channel => {
+      const receiver = new Channel('A', 'B', () => undefined, { maxDepth: 16 });
+      receiver.receive(payloads[0]!);
+      return receiver;
+    };
+    const batch = (...items: number[]): Uint8Array => Uint8Array.from([FAST_BATCH, ...items]);
+    // [[0, 0, 1, [[[... 20 deep]]]]]: too deep for a limit of 16.
+    expect(() => fresh().receive(batch(0x81, 0x84, 0, 0, 1, ...new Array(20).fill(0x81), 1))).toThrow(CodecError);
+    // A sender number the peer never defined.
+    expect(() => fresh().receive(batch(0x81, 0x84, 0, 0, 9, 1))).toThrow(CodecError);
+    // Not a batch of frames.
+    expect(() => fresh().receive(batch(0x01))).toThrow(CodecError);
+    // A tag outside the allow-list.
+    expect(() => fresh().receive(batch(0x81, 0x84, 0, 0, 1, 0xd8, 28, 0x01))).toThrow(CodecError);
+    // And a well-formed one is delivered.
+    const [frame] = fresh().receive(batch(0x81, 0x84, 0, 0, 1, 0x05)) as Array<[FrameKind, ActorAddress, ActorAddress, unknown]>;
+    expect([frame![0], frame![1].id, frame![2].id, frame![3]]).toEqual([FrameKind.Message, 'B.1', 'A.1', 5]);
   });
 });

@@ -21,14 +21,15 @@ const SYSTEM_PROC = new URL('./fixtures/net/system-proc.mjs', import.meta.url).p
 const running = new Set<ChildProcess>();
 
 /**
- * A system in a child process (inside network namespace `netns`, if given);
- * ended by `stopAll` (or kill it yourself).
+ * A system in a child process (with `env` added to ours; inside network
+ * namespace `netns`, if given); ended by `stopAll` (or kill it yourself).
  */
-export async function spawnSystem(options: Omit<ActorSystemOptions, 'logger'>, netns?: string): Promise<SystemProcess> {
+export async function spawnSystem(options: Omit<ActorSystemOptions, 'logger'>, where: { netns?: string; env?: Record<string, string> } = {}): Promise<SystemProcess> {
   const argv = [SYSTEM_PROC, JSON.stringify(options)];
-  const child = netns === undefined
-    ? spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn('ip', ['netns', 'exec', netns, process.execPath, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...where.env };
+  const child = where.netns === undefined
+    ? spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env })
+    : spawn('ip', ['netns', 'exec', where.netns, process.execPath, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env });
   running.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
   const stderr: string[] = [];

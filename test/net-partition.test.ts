@@ -36,11 +36,11 @@ describe.runIf(available)('a partition between two namespaces', () => {
   const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
 
   beforeAll(() => {
-    ip('netns', 'add', nsA);
-    ip('netns', 'add', nsB);
+    ip('netns', 'add', { netns: nsA });
+    ip('netns', 'add', { netns: nsB });
     ip('link', 'add', `va${tag}`, 'type', 'veth', 'peer', 'name', `vb${tag}`);
-    ip('link', 'set', `va${tag}`, 'netns', nsA);
-    ip('link', 'set', `vb${tag}`, 'netns', nsB);
+    ip('link', 'set', `va${tag}`, 'netns', { netns: nsA });
+    ip('link', 'set', `vb${tag}`, 'netns', { netns: nsB });
     ip('-n', nsA, 'addr', 'add', `${ipA}/30`, 'dev', `va${tag}`);
     ip('-n', nsB, 'addr', 'add', `${ipB}/30`, 'dev', `vb${tag}`);
     for (const [ns, dev] of [[nsA, `va${tag}`], [nsB, `vb${tag}`]] as const) {
@@ -64,8 +64,8 @@ describe.runIf(available)('a partition between two namespaces', () => {
     ((await system.command({ op: 'status' })).status as { convention: unknown[] }).convention.length;
 
   it('both sides declare the other gone within deadAfterMs, rejoin after healing, and nothing is duplicated', async () => {
-    const a = await spawnSystem({ base: 'inline', admin: { port: 0, host: ipA }, secret: SECRET, convention: FAST }, nsA);
-    const b = await spawnSystem({ base: 'inline', admin: { port: 0, host: ipB }, secret: SECRET, convention: { leader: a.adminAddress, ...FAST } }, nsB);
+    const a = await spawnSystem({ base: 'inline', admin: { port: 0, host: ipA }, secret: SECRET, convention: FAST }, { netns: nsA });
+    const b = await spawnSystem({ base: 'inline', admin: { port: 0, host: ipB }, secret: SECRET, convention: { leader: a.adminAddress, ...FAST } }, { netns: nsB });
     await eventually(async () => ((await members(a)) === 2 && (await members(b)) === 2) || undefined, 10_000);
     const counter = (await a.command({ op: 'create', spec: `${ACTORS}#Counter` })).address as string;
     const streamer = (await b.command({ op: 'create', spec: `${ACTORS}#Streamer` })).address as string;

@@ -1,6 +1,7 @@
-// Far end of the Unix-socket peer, a separate process:
-//   node socket-child.js <path> stream <n>   on 'go', write n 64-byte frames, 1024 per write
-//   node socket-child.js <path> echo         send back every byte received
+// Far end of the Unix-socket and TCP peers, a separate process:
+//   node socket-child.js <path|port> stream <n>   on 'go', write n 64-byte frames, 1024 per write
+//   node socket-child.js <path|port> echo         send back every byte received
+// A number is a TCP port on 127.0.0.1 (Nagle off), anything else a socket path.
 
 import net from 'node:net';
 import { once } from 'node:events';
@@ -9,7 +10,7 @@ const [path, mode, count] = process.argv.slice(2);
 const FRAME = 64;
 const PER_WRITE = 1024;
 
-const sock = net.connect(path);
+const sock = /^\d+$/.test(path) ? net.connect({ host: '127.0.0.1', port: Number(path) }) : net.connect(path);
 await once(sock, 'connect');
 sock.setNoDelay(true);
 

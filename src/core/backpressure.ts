@@ -73,7 +73,7 @@ export class Backpressure {
     cell.extras().inflow = null;
     clearInterval(inflow.timer);
     this.congestion.relieved(cell.address.id);
-    for (const system of inflow.systems) this.tell(system, { op: 'relieved', scope: cell.address.id, fanOut: true });
+    for (const system of inflow.systems) this.tell(system, { op: 'relieved', scope: cell.address.id, kernel: cell.address.kernel, fanOut: true });
   }
 
   /** A flow notice from another kernel. */

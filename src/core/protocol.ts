@@ -76,11 +76,12 @@ export type ControlOp =
    * Flow control (flow.ts): `scope` (an actor id, a kernel id, a system id or
    * '*') is congested, so senders to it pause between messages, for `leaseMs`
    * unless renewed (0 or absent: until relieved). `kernel`: the kernel in
-   * the actor's address, when `scope` is an actor. `fanOut`: to a main
+   * the actor's address, when `scope` is an actor (its id may have been
+   * given by a creator on another system, so only `kernel` says whose it is). `fanOut`: to a main
    * kernel, which passes it on to every kernel of its system.
    */
   | { op: 'congested'; scope: string; kernel?: string; leaseMs?: number; fanOut?: boolean }
-  | { op: 'relieved'; scope: string; fanOut?: boolean }
+  | { op: 'relieved'; scope: string; kernel?: string; fanOut?: boolean }
   /** The other systems of the convention, for placement (main kernel → its kernels). */
   | { op: 'members'; members: RemoteSystem[] };
 

@@ -58,7 +58,8 @@ export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | n
       const op = frame[1];
       if (peer.clientKernel !== undefined) return 'a control frame from a client';
       if (op.op !== 'congested' && op.op !== 'relieved') return `a control frame (${op.op}) from another system`;
-      const about = op.op === 'congested' && op.kernel !== undefined ? op.kernel : op.scope;
+      // An actor's id may come from a creator on another system: its kernel says whose it is.
+      const about = op.kernel ?? op.scope;
       return systemOf(about) === peer.system ? null : 'a flow notice about a third system';
     }
     default:

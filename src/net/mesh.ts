@@ -20,7 +20,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Capabilities } from '../core/capabilities.js';
 import type { Frame } from '../core/protocol.js';
-import { framed, linkAfterHello, readHello } from './handshake.js';
+import { framed, peerLinkAfterHello, readHello } from './handshake.js';
 import { PeerLink, type PeerLinkOwner } from './peer-link.js';
 import { clientTlsOptions } from './secret.js';
 import { Generations } from './session.js';
@@ -293,7 +293,7 @@ export class Mesh implements PeerLinkOwner {
 
   private adopt(peer: PeerLink, socket: Socket, rest: Uint8Array, theirs: SystemHello, mine: { generation: number; received: number }, dialedByMe: boolean): void {
     socket.setNoDelay(true);
-    const { link, start } = linkAfterHello(socket, rest, { onRecord: () => undefined, onClosed: () => undefined });
+    const { link, start } = peerLinkAfterHello(socket, rest, { onRecord: () => undefined, onClosed: () => undefined });
     if (!peer.attach(link, theirs, mine, dialedByMe)) {
       link.destroy(new Error('a simultaneous connection won'));
       return;

@@ -21,7 +21,7 @@
 import type { Frame } from '../core/protocol.js';
 import type { Link } from '../transport/link.js';
 import { Channel } from '../transport/channel.js';
-import type { StreamLink } from '../transport/stream-link.js';
+import type { RecordLink } from '../transport/fd-link.js';
 import { ACK_AFTER_MS, ACK_EVERY_RECORDS, Session, streamStarts, type SentRecord } from './session.js';
 import { LinkRecord, ackRecord, byeRecord, conventionRecord, heartbeatRecord, linkRecordKind, readBye, readNumber, type SystemHello } from './wire.js';
 
@@ -52,7 +52,7 @@ export interface PeerLinkOwner {
 
 export class PeerLink implements Link {
   session: Session;
-  conn: StreamLink | null = null;
+  conn: RecordLink | null = null;
   private connDialedByMe = false;
   /** Numbered records seen on the current connection (see the file comment). */
   private inCount = 0;
@@ -167,7 +167,7 @@ export class PeerLink implements Link {
    * in its hello. Returns false when the connection lost to the current one
    * (the caller closes it).
    */
-  attach(conn: StreamLink, theirs: SystemHello, mine: { generation: number; received: number }, dialedByMe: boolean): boolean {
+  attach(conn: RecordLink, theirs: SystemHello, mine: { generation: number; received: number }, dialedByMe: boolean): boolean {
     if (this.closed) return false;
     if (this.conn !== null && this.conn !== conn) {
       const replaces = this.connDialedByMe === dialedByMe || (dialedByMe ? this.owner.selfId < this.systemId : this.systemId < this.owner.selfId);
@@ -204,7 +204,7 @@ export class PeerLink implements Link {
     return true;
   }
 
-  private connectionClosed(conn: StreamLink, error: Error | undefined): void {
+  private connectionClosed(conn: RecordLink, error: Error | undefined): void {
     if (this.conn !== conn) return;
     this.conn = null;
     if (!this.closed) this.owner.disconnected(this, error);
@@ -232,7 +232,7 @@ export class PeerLink implements Link {
 
   // ---- records from the peer -----------------------------------------------------
 
-  private received(conn: StreamLink, record: Uint8Array): void {
+  private received(conn: RecordLink, record: Uint8Array): void {
     if (this.conn !== conn || this.closed) return;
     this.lastHeard = Date.now();
     const kind = linkRecordKind(record);

@@ -108,6 +108,8 @@ export class FdLink implements RecordLink {
     public handlers: RecordLinkHandlers,
     /** Longest poll after a batch before sleeping, in µs (0: never; see afterBatch). */
     spinUs = 0,
+    /** Asked before each poll: false skips it (the machine has no core to spare for it, say). */
+    private readonly mayPoll: () => boolean = () => true,
   ) {
     this.spin = spinUs > 0 ? new AdaptiveSpin(spinUs) : null;
     this.addon = requireNative('fd links');
@@ -154,6 +156,31 @@ export class FdLink implements RecordLink {
 
   destroy(error: Error): void {
     this.finish(error);
+  }
+
+  /**
+   * Bytes of the stream that someone else read off the socket first (a
+   * handshake); call before the first readiness event (the same turn the
+   * link was made in), so they come before anything read here.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.closed || chunk.length === 0) return;
+    let records: Uint8Array[];
+    try {
+      records = this.framer.push(chunk);
+    } catch (error) {
+      this.finish(error instanceof Error ? error : new CodecError(String(error)));
+      return;
+    }
+    for (const record of records) {
+      if (this.closed) return;
+      const count = this.countFds(record);
+      if (count !== 0) {
+        this.broken(count < 0 ? 'a malformed record' : `a record declares ${count} descriptors that did not come with it`);
+        return;
+      }
+      this.handlers.onRecord(record, NO_FDS);
+    }
   }
 
   // ---- writing -----------------------------------------------------------
@@ -256,7 +283,7 @@ export class FdLink implements RecordLink {
   private afterBatch(): void {
     const spin = this.spin;
     if (spin === null || this.closed) return;
-    if (spin.budgetUs > 0) {
+    if (spin.budgetUs > 0 && this.mayPoll()) {
       if (!this.spinQueued) {
         this.spinQueued = true;
         setImmediate(this.spinBound);

@@ -1,5 +1,6 @@
 /**
- * A faster writer for the commonest batch on a thread link: message frames
+ * A faster writer for the commonest batch on a thread link or a channel
+ * (channel.ts: process and network links): message frames
  * whose addresses the link has numbered already and whose bodies are
  * primitives, or plain objects or arrays of primitives.
  *
@@ -37,8 +38,24 @@ const textEncoder = new TextEncoder();
 /** A node of the key-list tree: the path from the root spells an object's keys in order. */
 class Shape {
   readonly next = new Map<string, Shape>();
+  // The last step taken from here: a stream of objects of one shape walks
+  // the same path every time, and comparing a key is cheaper than a lookup.
+  lastKey: string | null = null;
+  lastNext: Shape | null = null;
   id = -1;
   constructor(readonly keys: readonly string[]) {}
+
+  step(key: string): Shape {
+    if (this.lastKey === key) return this.lastNext!;
+    let next = this.next.get(key);
+    if (next === undefined) {
+      next = new Shape([...this.keys, key]);
+      this.next.set(key, next);
+    }
+    this.lastKey = key;
+    this.lastNext = next;
+    return next;
+  }
 }
 
 export class FastBatchWriter {
@@ -65,21 +82,45 @@ export class FastBatchWriter {
     this.slab[this.pos++] = FAST_BATCH;
     this.header(4, frames.length * 2);
     for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i]!;
-      if (frame[0] !== FrameKind.Message) return this.abandon();
-      const to = refs.numberOf(frame[1]);
-      const from = frame[2] === null ? null : refs.numberOf(frame[2]);
-      if (to === undefined || from === undefined) return this.abandon();
       const destination = destinations[i]!;
       if (destination === peer) this.byte(0xf6);
       else this.text(destination);
-      this.byte(0x84);
-      this.header(0, FrameKind.Message);
-      this.header(0, to);
-      if (from === null) this.byte(0xf6);
-      else this.header(0, from);
-      if (!this.body(frame[3])) return this.abandon();
+      if (!this.messageFrame(frames[i]!, refs)) return this.abandon();
     }
+    return this.finish();
+  }
+
+  /**
+   * A channel's batch (channel.ts): FAST_BATCH, then `[frame, ...]` with each
+   * message frame packed as packMessageFrame would, `[kind, to, from, body]`
+   * with both addresses as the channel's numbers. Null when a frame needs the
+   * general codec.
+   */
+  encodeFrames(frames: readonly Frame[], refs: AddressEncoder): Uint8Array | null {
+    this.start = this.pos;
+    this.defined = [];
+    this.ensure(6);
+    this.slab[this.pos++] = FAST_BATCH;
+    this.header(4, frames.length);
+    for (let i = 0; i < frames.length; i++) if (!this.messageFrame(frames[i]!, refs)) return this.abandon();
+    return this.finish();
+  }
+
+  /** `[kind, to, from, body]` for a message frame whose addresses are numbered; false otherwise. */
+  private messageFrame(frame: Frame, refs: AddressEncoder): boolean {
+    if (frame[0] !== FrameKind.Message) return false;
+    const to = refs.numberOf(frame[1]);
+    const from = frame[2] === null ? null : refs.numberOf(frame[2]);
+    if (to === undefined || from === undefined) return false;
+    this.byte(0x84);
+    this.header(0, FrameKind.Message);
+    this.header(0, to);
+    if (from === null) this.byte(0xf6);
+    else this.header(0, from);
+    return this.body(frame[3]);
+  }
+
+  private finish(): Uint8Array | null {
     if (this.pos - this.start > this.maxBytes) return this.abandon();
     const record = this.slab.subarray(this.start, this.pos);
     if (this.slab.length - this.pos < SLAB_BYTES / 8) this.newSlab(0);
@@ -106,14 +147,7 @@ export class FastBatchWriter {
     if (Object.getPrototypeOf(body) !== Object.prototype) return false;
     const record = body as Record<string, unknown>;
     let shape = this.root;
-    for (const key in record) {
-      let next = shape.next.get(key);
-      if (next === undefined) {
-        next = new Shape([...shape.keys, key]);
-        shape.next.set(key, next);
-      }
-      shape = next;
-    }
+    for (const key in record) shape = shape.step(key);
     const count = shape.keys.length;
     if (shape.id < 0) {
       this.define(shape);
