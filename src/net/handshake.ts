@@ -99,7 +99,7 @@ export const NET_LINK_SPIN_US = 50;
  */
 export function peerLinkAfterHello(socket: Socket, rest: Uint8Array, handlers: RecordLinkHandlers): { link: RecordLink; start(): void } {
   const fd = tcpDescriptor(socket);
-  if (fd === null || native === null) return linkAfterHello(socket, rest, handlers);
+  if (fd === null || native === null || process.env.NOFD) return linkAfterHello(socket, rest, handlers);
   socket.pause();
   const buffered: Uint8Array[] = [rest];
   for (let chunk: Buffer | null; socket.readableLength > 0 && (chunk = socket.read() as Buffer | null) !== null; ) buffered.push(chunk);

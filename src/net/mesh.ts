@@ -298,13 +298,14 @@ export class Mesh implements PeerLinkOwner {
       link.destroy(new Error('a simultaneous connection won'));
       return;
     }
-    start();
     const extras = this.extras.get(peer)!;
     extras.redials = 0;
     if (extras.state !== 'up') {
       extras.state = 'up';
       this.events.up(peer);
     }
+    // Only now: what came with the hello may already be the peer's first records.
+    start();
   }
 
   private ownHello(mine: { generation: number; received: number }): SystemHello {

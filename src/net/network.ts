@@ -240,7 +240,7 @@ export class SystemNetwork {
   }
 
   private peerUp(peer: PeerLink): void {
-    this.inboundOf(peer).reset();
+    // No decoding state to forget here: a session that restarted went through peerGone first.
     peer.onCongestion = (congested) => this.ctx.router.congestionChanged(peer, peer.systemId, congested);
     this.convention.up(this.member(peer));
   }

@@ -116,7 +116,7 @@ export class Channel {
     if (!Array.isArray(batch)) throw new CodecError('an envelope payload must be a batch of frames');
     for (const frame of batch) {
       if (!Array.isArray(frame) || !unpackMessageFrame(this.received, frame) || !isFrame(frame)) {
-        throw new CodecError('malformed frame in a batch');
+        throw new CodecError(`malformed frame in a batch: ${describeFrame(frame)}`);
       }
     }
     if (deliver && this.handles.decoded > 0) for (const frame of batch as Frame[]) openHandles(frame);
@@ -184,4 +184,11 @@ export class Channel {
     this.sink(envelope, handles.outgoing, frames);
     return true;
   }
+}
+
+/** A malformed frame, briefly, for the error (its kind and what its slots hold). */
+function describeFrame(frame: unknown): string {
+  if (!Array.isArray(frame)) return `not an array (${typeof frame})`;
+  const slots = frame.map((slot) => (slot === null ? 'null' : Array.isArray(slot) ? 'array' : typeof slot === 'object' ? (slot as object).constructor?.name ?? 'object' : typeof slot));
+  return `kind ${String(frame[0])}, slots [${slots.join(', ')}]`;
 }
