@@ -36,11 +36,11 @@ describe.runIf(available)('a partition between two namespaces', () => {
   const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
 
   beforeAll(() => {
-    ip('netns', 'add', { netns: nsA });
-    ip('netns', 'add', { netns: nsB });
+    ip('netns', 'add', nsA);
+    ip('netns', 'add', nsB);
     ip('link', 'add', `va${tag}`, 'type', 'veth', 'peer', 'name', `vb${tag}`);
-    ip('link', 'set', `va${tag}`, 'netns', { netns: nsA });
-    ip('link', 'set', `vb${tag}`, 'netns', { netns: nsB });
+    ip('link', 'set', `va${tag}`, 'netns', nsA);
+    ip('link', 'set', `vb${tag}`, 'netns', nsB);
     ip('-n', nsA, 'addr', 'add', `${ipA}/30`, 'dev', `va${tag}`);
     ip('-n', nsB, 'addr', 'add', `${ipB}/30`, 'dev', `vb${tag}`);
     for (const [ns, dev] of [[nsA, `va${tag}`], [nsB, `vb${tag}`]] as const) {
