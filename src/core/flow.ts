@@ -76,6 +76,11 @@ interface Notice {
   readonly kernel: string | undefined;
 }
 
+/** Whether `kernelId` is a kernel of `systemId` (no string is made: this runs per message). */
+export function inSystem(kernelId: string, systemId: string): boolean {
+  return kernelId.length > systemId.length && kernelId.charCodeAt(systemId.length) === 58 /* ':' */ && kernelId.startsWith(systemId);
+}
+
 /** The system id in a kernel id ("<system>:<kernel>"). */
 export function systemOf(kernelId: string): string {
   const colon = kernelId.indexOf(':');

@@ -7,7 +7,7 @@
  */
 import type { ActorAddress } from '../address.js';
 import { AdminRequest, type AdminOp } from '../core/admin-request.js';
-import { systemOf } from '../core/flow.js';
+import { inSystem } from '../core/flow.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 
 /** Admin requests a client may make (ActorSystem.connect, the CLI). */
@@ -34,7 +34,7 @@ export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | n
       const [, to, from, body] = frame;
       if (!ownedBy(from, peer, true)) return `a message in the name of ${from!.id}, which is not the peer's`;
       // A client may message any actor (this system routes it on); another system only this one's.
-      if (peer.clientKernel === undefined && to.kernel !== '' && systemOf(to.kernel) !== peer.self) return `a message for ${to.id}, which is not on this system`;
+      if (peer.clientKernel === undefined && to.kernel !== '' && !inSystem(to.kernel, peer.self)) return `a message for ${to.id}, which is not on this system`;
       if (body instanceof AdminRequest && to.id === peer.adminId) {
         if (peer.clientKernel === undefined) return `an admin request (${body.request.op}) from another system`;
         if (!CLIENT_ADMIN_OPS.has(body.request.op)) return `an admin request (${body.request.op}) a client may not make`;
@@ -60,7 +60,7 @@ export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | n
       if (op.op !== 'congested' && op.op !== 'relieved') return `a control frame (${op.op}) from another system`;
       // An actor's id may come from a creator on another system: its kernel says whose it is.
       const about = op.kernel ?? op.scope;
-      return systemOf(about) === peer.system ? null : 'a flow notice about a third system';
+      return inSystem(about, peer.system) || about === peer.system ? null : 'a flow notice about a third system';
     }
     default:
       return 'an unknown frame';
@@ -70,5 +70,5 @@ export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | n
 function ownedBy(address: ActorAddress | null | undefined, peer: ForeignPeer, nullable: boolean): boolean {
   if (address == null) return nullable;
   if (peer.clientKernel !== undefined) return address.kernel === peer.clientKernel;
-  return systemOf(address.kernel) === peer.system;
+  return inSystem(address.kernel, peer.system);
 }

@@ -14,7 +14,7 @@
  * that speaks for someone else (foreign.ts), is dropped and logged, and the
  * peer's link stays.
  */
-import { systemOf } from '../core/flow.js';
+import { inSystem } from '../core/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import { FrameKind, type CreateRequest, type Frame } from '../core/protocol.js';
 import type { Router } from '../hosts/router.js';
@@ -60,11 +60,11 @@ export class Inbound {
     if (envelope === null || envelope.fdCount !== 0) return false;
     const { source, destination } = envelope;
     const peer = this.peer;
-    if (peer.clientKernel !== undefined ? source !== peer.clientKernel : systemOf(source) !== peer.system) {
+    if (peer.clientKernel !== undefined ? source !== peer.clientKernel : !inSystem(source, peer.system)) {
       this.refuse(`an envelope claiming to come from ${source}`);
       return true;
     }
-    if (systemOf(destination) !== peer.self && peer.clientKernel === undefined) {
+    if (peer.clientKernel === undefined && !inSystem(destination, peer.self)) {
       this.refuse(`an envelope for ${destination}, a kernel of another system`);
       return true;
     }
@@ -77,7 +77,7 @@ export class Inbound {
       }
       // Clients' frames are always checked here; another system's, for a
       // process, by the process itself (it decodes them).
-      if (forwards(link) && peer.clientKernel === undefined && systemOf(destination) === peer.self) {
+      if (forwards(link) && peer.clientKernel === undefined && inSystem(destination, peer.self)) {
         link.forward(record, []);
         return true;
       }

@@ -11,7 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Capabilities } from '../core/capabilities.js';
-import { systemOf } from '../core/flow.js';
+import { inSystem, systemOf } from '../core/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import type { LogLevel, LogRecord } from '../core/log.js';
 import { FrameKind, type CreateRequest, type Frame } from '../core/protocol.js';
@@ -127,9 +127,15 @@ export class SystemNetwork {
       gone: (clientKernel) => this.localKernelGone(clientKernel),
       log: (level, message, detail) => this.log(level, message, detail),
     });
+    // Per frame for another system: the last answer is kept (a stream names one kernel).
+    let lastKernel = '';
+    let lastLink: PeerLink | undefined;
     ctx.router.remote = (kernelId) => {
-      const system = systemOf(kernelId);
-      return system === ctx.systemId ? undefined : this.mesh.route(system);
+      if (kernelId === lastKernel && lastLink !== undefined && this.mesh.state(lastLink) !== 'gone') return lastLink;
+      if (inSystem(kernelId, ctx.systemId)) return undefined;
+      lastKernel = kernelId;
+      lastLink = this.mesh.route(systemOf(kernelId));
+      return lastLink;
     };
     ctx.router.remotePending = () => {
       let n = 0;
