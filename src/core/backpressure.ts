@@ -39,10 +39,11 @@ export class Backpressure {
   /** Called for every send when `congestion.active`: pause the sender if `to` is congested. */
   checkSend(from: ActorAddress | null, to: ActorAddress): void {
     if (from === null) return;
-    const gate = this.congestion.gateFor(to, this.direct);
-    if (gate === undefined) return;
     const cell = from[localSlot] as Cell | undefined;
-    if (cell !== undefined && cell.owner === this.kernel) this.kernel.dispatcher.pause(cell, gate);
+    // Only an actor of this kernel can be paused, and only once.
+    if (cell === undefined || cell.owner !== this.kernel || (cell.extra !== null && cell.extra.paused)) return;
+    const gate = this.congestion.gateFor(to, this.direct);
+    if (gate !== undefined) this.kernel.dispatcher.pause(cell, gate);
   }
 
   /**

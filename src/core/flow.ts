@@ -112,7 +112,7 @@ export class Congestion {
    */
   gateFor(to: ActorAddress, direct: (kernelId: string) => boolean): FlowGate | undefined {
     const notices = this.notices;
-    const found = notices.get(to.id) ?? notices.get(to.kernel) ?? notices.get(systemOf(to.kernel));
+    const found = notices.get(to.id) ?? notices.get(to.kernel) ?? notices.get(this.systemOf(to.kernel));
     if (found !== undefined) return found.gate;
     const viaDefault = notices.get(DEFAULT_ROUTE);
     return viaDefault !== undefined && !direct(to.kernel) ? viaDefault.gate : undefined;
@@ -127,6 +127,18 @@ export class Congestion {
     }
     if (notice.timer !== undefined) clearTimeout(notice.timer);
     notice.timer = leaseMs > 0 ? setTimeout(() => this.relieved(scope), leaseMs) : undefined;
+  }
+
+  // The system of the kernel last asked about (a stream names one kernel).
+  private lastKernel = '';
+  private lastSystem = '';
+
+  private systemOf(kernelId: string): string {
+    if (kernelId !== this.lastKernel) {
+      this.lastKernel = kernelId;
+      this.lastSystem = systemOf(kernelId);
+    }
+    return this.lastSystem;
   }
 
   relieved(scope: string): void {

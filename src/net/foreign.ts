@@ -31,11 +31,14 @@ export interface ForeignPeer {
 export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | null {
   switch (frame[0]) {
     case FrameKind.Message: {
-      const [, to, from, body] = frame;
+      // By index, not destructuring (this runs for every message from outside).
+      const to = frame[1];
+      const from = frame[2];
       if (!ownedBy(from, peer, true)) return `a message in the name of ${from!.id}, which is not the peer's`;
       // A client may message any actor (this system routes it on); another system only this one's.
       if (peer.clientKernel === undefined && to.kernel !== '' && !inSystem(to.kernel, peer.self)) return `a message for ${to.id}, which is not on this system`;
-      if (body instanceof AdminRequest && to.id === peer.adminId) {
+      const body = frame[3];
+      if (to.id === peer.adminId && body instanceof AdminRequest) {
         if (peer.clientKernel === undefined) return `an admin request (${body.request.op}) from another system`;
         if (!CLIENT_ADMIN_OPS.has(body.request.op)) return `an admin request (${body.request.op}) a client may not make`;
       }
