@@ -70,7 +70,13 @@ export type ControlOp =
   | { op: 'retire'; kernelId: string }
   | { op: 'downSeen'; kernelId: string }
   | { op: 'drained' }
-  | { op: 'retired'; kernelId: string };
+  | { op: 'retired'; kernelId: string }
+  /**
+   * A process, to the main thread: the process `kernelId` sent it bytes that
+   * break the protocol (on their direct link, or through the hub, which
+   * forwards without decoding): `reason` says how. The main thread kills it.
+   */
+  | { op: 'peerBroke'; kernelId: string; reason: string };
 
 /** Reply to a create request's `ack`. */
 export class Created {

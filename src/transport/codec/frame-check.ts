@@ -49,6 +49,8 @@ function isControlOp(value: unknown): boolean {
       return isString(value.kernelId);
     case 'drained':
       return true;
+    case 'peerBroke':
+      return isString(value.kernelId) && isString(value.reason);
     default:
       return false;
   }
