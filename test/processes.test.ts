@@ -8,13 +8,28 @@ import { ActorAddress, ActorExitRequest, ActorSystem, DeadActorError, nativeStat
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { PidProbe, ProcessSupervisor } from './fixtures/process-actors.js';
 import { eventually } from './conformance/bases.js';
-import { processes, type ProcInfo } from './proc.js';
+import { processes, startTime, withEnv, type ProcInfo } from './proc.js';
 
 const STARTUPS: Startup[] = nativeStatus().available ? ['spawn', 'fork', 'forkserver'] : ['spawn'];
 
 let system: ActorSystem | undefined;
 let logs: string[] = [];
-afterEach(() => system?.shutdown());
+afterEach(async () => {
+  await system?.shutdown();
+  delete process.env[TAG];
+});
+
+/**
+ * Set in this process's environment before a system starts, so every process
+ * it starts (zygotes, spares, process kernels, and anything they start) carries
+ * it: found with withEnv wherever it ends up, re-parented out of our tree too.
+ */
+const TAG = 'THESPIS_TEST_RUN';
+function tagProcesses(): string {
+  const tag = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  process.env[TAG] = tag;
+  return tag;
+}
 
 async function start(): Promise<ActorSystem> {
   logs = [];
@@ -96,9 +111,12 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
     expect(await sys.ask(bystander, 'pid', 10_000)).toHaveProperty('pid');
   });
 
-  it('leaves no zombie after 1,000 short-lived process actors', { timeout: 240_000 }, async () => {
+  it('leaves no zombie and no process behind after 1,000 short-lived process actors', { timeout: 240_000 }, async () => {
+    const tag = tagProcesses();
     const sys = await start();
     const pids = new Set<number>();
+    /** pid → start time, read while it runs (tells it from a later process with the same pid). */
+    const started = new Map<number, number>();
     const total = 1000;
     const concurrent = startup === 'spawn' ? 16 : 32;
     let next = 0;
@@ -106,7 +124,10 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
       while (next < total) {
         next++;
         const probe = await sys.createActor(PidProbe, { host: 'process', startup });
-        pids.add(((await sys.ask(probe, 'pid', 30_000)) as { pid: number }).pid);
+        const { pid } = (await sys.ask(probe, 'pid', 30_000)) as { pid: number };
+        pids.add(pid);
+        const since = startTime(pid);
+        if (since !== undefined) started.set(pid, since);
         sys.tell(probe, new ActorExitRequest());
       }
     };
@@ -115,12 +136,13 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
     // Every process left, and every one that left was reaped.
     const settled = await eventually(async () => ((await sys.status()).processes === 1 ? true : undefined), 30_000);
     expect(settled).toBe(true);
-    const left = await eventually(() => {
-      const below = descendants(process.pid);
-      const stale = below.filter((p) => pids.has(p.pid));
-      return stale.length === 0 ? below : undefined;
-    }, 10_000);
-    expect(left.filter((p) => p.state === 'Z')).toEqual([]);
+    // Every process the test created is gone, wherever it is now (one
+    // re-parented out of our tree included): neither running nor a zombie.
+    await eventually(() => ([...started].some(([pid, since]) => startTime(pid) === since) ? undefined : true), 10_000);
+    expect(descendants(process.pid).filter((p) => p.state === 'Z')).toEqual([]);
+    // And once the system stops, nothing it started is left, nor anything they started.
+    await sys.shutdown();
+    await eventually(() => (withEnv(TAG, tag).length === 0 ? true : undefined), 10_000);
   });
 });
 
@@ -135,6 +157,7 @@ describe('process lifetimes', () => {
   });
 
   it('shutdown() leaves no process behind', async () => {
+    const tag = tagProcesses();
     const sys = await start();
     const pids: number[] = [];
     for (const startup of STARTUPS) {
@@ -146,6 +169,7 @@ describe('process lifetimes', () => {
     await sys.shutdown();
     expect(below.filter(alive)).toEqual([]);
     expect(descendants(process.pid).filter((p) => below.includes(p.pid))).toEqual([]);
+    expect(withEnv(TAG, tag)).toEqual([]);
   });
 
   it('every child exits within 2 s when the system’s process is killed with SIGKILL', { timeout: 60_000 }, async () => {
