@@ -64,7 +64,9 @@ export class ProcessHosts {
   /** Links that are down, whose process has not been seen to exit yet. */
   private readonly lingering = new Set<ProcessLink>();
   private readonly zygotes = new Map<Startup, Promise<Zygote>>();
-  private readonly spare = new SpareProcesses(SPARES);
+  private readonly spare = new SpareProcesses(SPARES, (pid) =>
+    this.options.log({ level: 'debug', message: `spare process ${pid} is warm`, source: this.kernel.id, time: Date.now() }),
+  );
   private readonly peering: Peering;
   private listening: Promise<{ server: Server; path: string; dir: string }> | null = null;
   private stopping = false;
