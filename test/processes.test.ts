@@ -156,6 +156,41 @@ describe('process lifetimes', () => {
     expect(new Set([own, ...pids]).size).toBe(3);
   });
 
+  it('an actor’s children created with host: \'inline\' stay in its process', async () => {
+    system = await ActorSystem.start({ base: 'processes', logger: (r) => logs.push(`${r.level} ${r.message}`) });
+    const parent = await system.createActor(PidProbe);
+    const own = ((await system.ask(parent, 'pid', 10_000)) as { pid: number }).pid;
+    const before = (await system.status()).processes;
+    const children = (await system.ask(parent, { inlineChildren: 3 }, 10_000)) as ActorAddress[];
+    const pids = await Promise.all(children.map(async (c) => ((await system!.ask(c, 'pid', 10_000)) as { pid: number }).pid));
+    expect(pids).toEqual([own, own, own]);
+    expect((await system.status()).processes).toBe(before);
+  });
+
+  it.runIf(nativeStatus().available)('the default startup is forkserver when the addon is built', async () => {
+    const sys = await start();
+    const probe = await sys.createActor(PidProbe, { host: 'process' });
+    const { ppid } = (await sys.ask(probe, 'pid', 10_000)) as { ppid: number };
+    expect(ppid).not.toBe(process.pid);
+    expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toContain('zygote-entry.js');
+    expect(readFileSync(`/proc/${ppid}/environ`, 'latin1').split('\0')).toContain('THESPIS_ZYGOTE=forkserver');
+  });
+
+  it.runIf(nativeStatus().available)('zygotes run --single-threaded, and so do the processes they fork (spawned ones do not)', async () => {
+    const sys = await start();
+    for (const startup of STARTUPS) {
+      const probe = await sys.createActor(PidProbe, { host: 'process', startup });
+      const { ppid, execArgv } = (await sys.ask(probe, 'pid', 10_000)) as { ppid: number; execArgv: string[] };
+      if (startup === 'spawn') {
+        expect(ppid).toBe(process.pid);
+        expect(execArgv).not.toContain('--single-threaded');
+      } else {
+        expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded');
+        expect(execArgv).toContain('--single-threaded');
+      }
+    }
+  });
+
   it('shutdown() leaves no process behind', async () => {
     const tag = tagProcesses();
     const sys = await start();
@@ -204,6 +239,7 @@ describe('process lifetimes', () => {
     const result = JSON.parse(out) as Record<string, unknown>;
     expect(result.native).toBe(false);
     expect(result.spawned).toBe(true);
+    expect(result.defaultStartupParent).toBe('system');
     expect(result.fork).toMatch(/^NativeAddonMissingError: .*native addon.*npm install/);
     expect(result.forkserver).toMatch(/^NativeAddonMissingError/);
     expect(result.systemFork).toBe('NativeAddonMissingError');
