@@ -59,3 +59,13 @@ export function withEnv(name: string, value: string): number[] {
   }
   return out;
 }
+
+/** Alive: present and not a zombie (a zombie has exited; only its parent's reaping is left). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

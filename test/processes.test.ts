@@ -8,7 +8,7 @@ import { ActorAddress, ActorExitRequest, ActorSystem, DeadActorError, nativeStat
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { PidProbe, ProcessSupervisor } from './fixtures/process-actors.js';
 import { eventually } from './conformance/bases.js';
-import { processes, startTime, withEnv, type ProcInfo } from './proc.js';
+import { alive, processes, startTime, withEnv, type ProcInfo } from './proc.js';
 
 const STARTUPS: Startup[] = nativeStatus().available ? ['spawn', 'fork', 'forkserver'] : ['spawn'];
 
@@ -52,16 +52,6 @@ function descendants(root: number, all = processes()): ProcInfo[] {
     }
   }
   return found;
-}
-
-/** Alive: present and not a zombie (a zombie has exited; only its parent's reaping is left). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe.each(STARTUPS)('process actors started by %s', (startup) => {

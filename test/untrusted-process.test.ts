@@ -4,13 +4,15 @@
 // is logged; every other actor and process carries on. The saboteur writes
 // real protocol pieces (envelopes, framing) built wrong, and refuses to
 // leave on its own, so only the system killing it can end it.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorSystem, DeadActorError, nativeStatus, type ActorAddress, type Startup } from '../dist/index.js';
 import { Echo as InlineEcho } from './fixtures/basic-actors.js';
 import { Echo } from './fixtures/peer-actors.js';
 import { Saboteur } from './fixtures/saboteur-actors.js';
 import { eventually } from './conformance/bases.js';
+import { alive } from './proc.js';
 
 // Direct links and the raw link descriptor need the addon (fd links).
 const STARTUPS: Startup[] = nativeStatus().available ? ['spawn', 'forkserver'] : [];
@@ -24,15 +26,30 @@ const KINDS: Record<string, { hub: RegExp; direct: RegExp }> = {
   'spoofed-source': { hub: /not an envelope from that process/, direct: /not a batch from it to this kernel, on the direct link/ },
 };
 
-/** Alive: present and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+// Without the addon a process's link is a plain Unix-socket connection (stream-link.ts), checked the same way.
+describe('a process that breaks the protocol, without the addon', () => {
+  it('loses its link and is killed, with the reason logged, whatever it sends', { timeout: 60_000 }, async () => {
+    const script = fileURLToPath(new URL('./fixtures/untrusted-no-native.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, THESPIS_NO_NATIVE: '1' } });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+    const result = JSON.parse(out) as { native: boolean; kinds: Record<string, { logged: string | null; killed: boolean }>; bystander: unknown };
+    expect(result.native).toBe(false);
+    const reasons: Record<string, RegExp> = {
+      garbage: /not an envelope from that process/,
+      'junk-payload': /sent a bad batch/,
+      oversize: /break the framing.*exceeds the limit/,
+      'too-deep': /sent a bad batch.*nesting too deep/,
+      'spoofed-source': /not an envelope from that process/,
+    };
+    for (const [kind, reason] of Object.entries(reasons)) {
+      expect(result.kinds[kind]!.logged, kind).toMatch(reason);
+      expect(result.kinds[kind]!.killed, kind).toBe(true);
+    }
+    expect(result.bystander).toEqual({ n: 3 });
+  });
+});
 
 describe.runIf(STARTUPS.length > 0).each(STARTUPS)('a process that breaks the protocol (%s)', (startup) => {
   let system: ActorSystem;

@@ -27,6 +27,7 @@ import { TroupeIdle, TroupeLeader } from './troupe.js';
 export interface ShutdownKernel {
   readonly cells: Map<string, Cell>;
   readonly adminAddress: ActorAddress;
+  readonly dispatcher: { resume(cell: Cell): void };
   send(from: ActorAddress | null, to: ActorAddress, body: unknown): void;
   deadLetter(to: ActorAddress, body: unknown, from: ActorAddress | null): void;
 }
@@ -58,14 +59,15 @@ export class KernelShutdown {
     this.active = true;
     const actors = [...k.cells.values()].filter((cell) => cell.kind === CellKind.Actor && cell.alive);
     const dead = actors.map((cell) => new Promise<void>((resolve) => cell.whenDead(resolve)));
+    const exiting = new Set<Cell>();
     for (const cell of actors) {
-      this.dropQueued(cell);
+      if (this.dropQueued(cell)) exiting.add(cell);
       // A cell still being created is gated once its instance exists (Lifecycle.construct).
       if (cell.instance !== null) this.gate(cell);
     }
     for (const cell of actors) {
-      // One already stopping is on its way; a second request would only be dropped.
-      const waiting = cell.state === CellState.Ready || cell.state === CellState.Creating;
+      // One already stopping, or with an exit request kept, is on its way; a second request would only be dropped.
+      const waiting = (cell.state === CellState.Ready || cell.state === CellState.Creating) && !exiting.has(cell);
       if (waiting && cell.parent?.equals(k.adminAddress)) k.send(k.adminAddress, cell.address, new ActorExitRequest());
     }
     return Promise.all(dead).then(() => this.dropped);
@@ -83,8 +85,19 @@ export class KernelShutdown {
     this.kernel.deadLetter(cell.address, body, from);
   }
 
-  private dropQueued(cell: Cell): void {
+  /**
+   * Drops what `cell` has queued, except its first ActorExitRequest, which
+   * stays to be handled next; true when there was one. It may be its
+   * parent's, which can overtake this kernel's stopAll (they come on
+   * different links): dropped, the parent would wait for its child forever.
+   */
+  private dropQueued(cell: Cell): boolean {
+    let exit: [ActorExitRequest, ActorAddress | null] | null = null;
     for (const [body, from] of cell.mailbox.takeAll()) {
+      if (body instanceof ActorExitRequest && exit === null) {
+        exit = [body, from];
+        continue;
+      }
       // The child is gone either way: a parent that still counted it would
       // wait for it forever. A report about a non-child is not news (dispatch.ts).
       if (body instanceof ChildActorExited && !cell.removeChild(body.childAddress)) continue;
@@ -93,5 +106,9 @@ export class KernelShutdown {
     if (cell.instance instanceof TroupeLeader) {
       for (const [body, from] of cell.instance.takeWaiting()) this.drop(cell, body, from);
     }
+    if (exit === null) return false;
+    cell.mailbox.push(exit[0], exit[1]);
+    this.kernel.dispatcher.resume(cell);
+    return true;
   }
 }

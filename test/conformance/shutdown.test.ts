@@ -118,6 +118,26 @@ describe.each(BASES)('shutdown on %s', (base) => {
     expect(took).toBeLessThan(PROMPT_MS);
   });
 
+  it('stops promptly a subtree that was already stopping, whose exit requests wait behind a backlog', async () => {
+    const { system, logs } = await startSystem(base, { logLevel: 'info' });
+    const inbox = system.private();
+    const reports = collect(inbox);
+    const [parent, child] = await chain(system, inbox.address, 2, 'parent');
+    for (let i = 0; i < BACKLOG; i++) system.tell(child!, WORK);
+    await waitFor(reports, (r) => r.name === 'parent.child' && r.started);
+    // The parent stops at once and asks its child to: that request waits behind the child's backlog.
+    system.tell(parent!, new ActorExitRequest());
+    await waitFor(reports, (r) => r.name === 'parent' && r.exit);
+
+    const began = Date.now();
+    await system.shutdown();
+    const took = Date.now() - began;
+    const exit = reports.find((r) => r.name === 'parent.child' && r.exit)!;
+    expect(exit.handled! + droppedAtShutdown(logs)).toBe(BACKLOG);
+    expect(took).toBeLessThan(PROMPT_MS);
+    expect(logs.filter((l) => l.includes('did not stop in time'))).toEqual([]);
+  });
+
   it('does the same when an actor calls actorSystemShutdown()', async () => {
     const { system, logs } = await startSystem(base, { logLevel: 'info' });
     const inbox = system.private();
