@@ -2,10 +2,10 @@
 // on"): each actor finishes the handler it is running and stops, children
 // first; what is still queued is dropped and counted as dead letters, never
 // handled; a user's own ActorExitRequest keeps mailbox order.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ActorExitRequest, ActorSystemShutdownError, type ActorAddress, type ActorSystem, type MessageEndpoint } from '../../dist/index.js';
 import { SlowWorker } from '../fixtures/shutdown-actors.js';
-import { BASES, eventually, startSystem } from './bases.js';
+import { BASES, eventually, startSystem as startBase } from './bases.js';
 
 /** A 1 ms message: a backlog of BACKLOG of them takes 5 s or more to drain. */
 const WORK = { work: 1 };
@@ -17,10 +17,21 @@ const BACKLOG = 5000;
  */
 const PROMPT_MS = 2500;
 
+/** Each test shuts its system down itself; this one is for a test that failed before it could. */
+let running: ActorSystem | undefined;
+afterEach(() => running?.shutdown());
+
+async function startSystem(base: string, options: Parameters<typeof startBase>[1] = {}): ReturnType<typeof startBase> {
+  const started = await startBase(base, options);
+  running = started.system;
+  return started;
+}
+
 interface Report {
   name: string;
   started?: boolean;
   holding?: boolean;
+  hanging?: boolean;
   finished?: boolean;
   exit?: boolean;
   handled?: number;
@@ -155,6 +166,26 @@ describe.each(BASES)('shutdown on %s', (base) => {
     const exit = reports.find((r) => r.name === 'worker' && r.exit)!;
     expect(exit.handled! + droppedAtShutdown(logs)).toBe(BACKLOG);
     expect(took).toBeLessThan(PROMPT_MS);
+  });
+});
+
+// The cap: a handler that never returns holds its actor, so after 10 s the
+// system stops its threads and processes anyway (one base: it takes 10 s).
+describe('shutdown with a handler that never returns', () => {
+  it('gives up waiting after 10 s, says so, and stops the threads anyway', { timeout: 30_000 }, async () => {
+    const { system, logs } = await startSystem('workers');
+    const inbox = system.private();
+    const reports = collect(inbox);
+    const [stuck] = await chain(system, inbox.address, 1, 'stuck');
+    system.tell(stuck!, 'hang');
+    await waitFor(reports, (r) => r.hanging);
+    const began = Date.now();
+    await system.shutdown();
+    const took = Date.now() - began;
+    expect(took).toBeGreaterThanOrEqual(10_000);
+    expect(took).toBeLessThan(10_000 + PROMPT_MS);
+    expect(logs.some((l) => l.includes('did not stop in time; stopping their threads'))).toBe(true);
+    expect(reports.some((r) => r.exit)).toBe(false);
   });
 });
 
