@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorExitRequest, ActorSystemShutdownError, type ActorAddress, type ActorSystem, type MessageEndpoint } from '../../dist/index.js';
 import { SlowWorker } from '../fixtures/shutdown-actors.js';
+import { Gatherer } from '../fixtures/troupe-actors.js';
 import { BASES, eventually, startSystem as startBase } from './bases.js';
 
 /** A 1 ms message: a backlog of BACKLOG of them takes 5 s or more to drain. */
@@ -147,6 +148,23 @@ describe.each(BASES)('shutdown on %s', (base) => {
     expect(exit.handled! + droppedAtShutdown(logs)).toBe(BACKLOG);
     expect(took).toBeLessThan(PROMPT_MS);
     expect(logs.filter((l) => l.includes('did not stop in time'))).toEqual([]);
+  });
+
+  it('drops what waits in a troupe for a free member, and lets the members finish what they hold', async () => {
+    const { system, logs } = await startSystem(base, { logLevel: 'info' });
+    const troupe = await system.createActor(Gatherer); // max 3, all kept
+    await Promise.all([0, 1, 2].map(() => system.ask(troupe, { until: 0 }, 10_000)));
+    const inbox = system.private();
+    const replies = collect(inbox);
+    // At most three in hand (until `until`), the rest wait in the troupe for a member.
+    const until = Date.now() + 300;
+    for (let i = 0; i < 12; i++) inbox.tell(troupe, { until });
+    await system.status(); // every kernel has taken what was sent to it before
+    await system.shutdown();
+    // Those given to a member before the shutdown reached it are handled; every other one is counted.
+    expect(replies.length).toBeLessThanOrEqual(3);
+    expect(droppedAtShutdown(logs)).toBeGreaterThanOrEqual(9);
+    expect(replies.length + droppedAtShutdown(logs)).toBe(12);
   });
 
   it('does the same when an actor calls actorSystemShutdown()', async () => {
