@@ -248,10 +248,20 @@ export class ActorSystem extends EndpointFront {
    */
   readonly stopped: Promise<void> = new Promise((resolve) => (this.markStopped = () => resolve()));
 
+  /**
+   * Each actor finishes the handler it is running and stops, children first;
+   * what is still queued is dropped unhandled (core/shutdown.ts). Handlers
+   * that never return get CONTROL_TIMEOUT_MS, then their threads and
+   * processes are stopped anyway.
+   */
   private async stop(): Promise<void> {
     const kernels = [this.base.kernel.id, ...this.base.otherKernels(), ...(this.hub?.kernelIds() ?? [])];
     try {
-      await this.controlAll((ack) => ({ op: 'stopAll', ack }), kernels);
+      const answers = await this.controlAll((ack) => ({ op: 'stopAll', ack }), kernels);
+      const dropped = answers.reduce((sum, done) => sum + (typeof done.detail === 'number' ? done.detail : 0), 0);
+      if (dropped > 0) {
+        this.logSink({ level: 'info', message: `shutdown: ${dropped} queued message(s) dropped unhandled (dead letters)`, source: 'system', time: Date.now() });
+      }
     } catch (error) {
       this.logSink({ level: 'warn', message: 'shutdown: some actors did not stop in time; stopping their threads', source: 'system', time: Date.now(), detail: String(error) });
     }

@@ -6,11 +6,13 @@
 // other process (the listener, a relay, the system's process) still holds a
 // copy, so each test also proves the hand-off left none behind.
 import { execFile } from 'node:child_process';
-import { connect, createServer, type Server } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as tlsCreateServer, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorSystem, nativeStatus, type ActorAddress, type BaseName, type Startup } from '../dist/index.js';
-import { LineAnswerer, Listener, SocketRelay } from './fixtures/handoff-actors.js';
+import { LineAnswerer, Listener, SocketPair, SocketRelay } from './fixtures/handoff-actors.js';
 
 const DEADLINE_MS = 10_000;
 const native = nativeStatus().available;
@@ -79,6 +81,57 @@ async function pidOf(sys: ActorSystem, actor: ActorAddress): Promise<number> {
 async function listen(sys: ActorSystem, listener: ActorAddress, targets: ActorAddress[], via?: ActorAddress): Promise<{ port: number; pid: number }> {
   return (await sys.ask(listener, { listen: targets, via }, DEADLINE_MS)) as { port: number; pid: number };
 }
+
+/** A loopback connection made here: this side's accepted socket, the client, and the server (all closed by `close`). */
+async function connectedPair(): Promise<{ accepted: Socket; client: Socket; close(): void }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepting = once(server, 'connection') as Promise<[Socket]>;
+  const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+  const [accepted] = await accepting;
+  return {
+    accepted,
+    client,
+    close: () => {
+      accepted.destroy();
+      client.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Resolves once `socket` has received `bytes` bytes and then `tail`, with everything it received. */
+function receive(socket: Socket | TLSSocket, bytes: number, tail: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let have = 0;
+    const timer = setTimeout(() => reject(new Error(`received ${have} bytes of ${bytes + tail.length} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (have >= bytes + tail.length) {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks));
+      }
+    });
+  });
+}
+
+describe.each(['inline', 'workers'] as const)('sockets between actors of one kernel (%s)', (base) => {
+  it('arrive as the object itself, open', async () => {
+    const sys = await start(base);
+    const server = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const pair = await sys.createActor(SocketPair, base === 'workers' ? { host: 'worker' } : {});
+      const got = (await sys.ask(pair, { port: (server.address() as { port: number }).port }, DEADLINE_MS)) as { same: boolean; open: boolean; thread: number };
+      expect(got).toMatchObject({ same: true, open: true });
+      if (base === 'workers') expect(got.thread).not.toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+});
 
 describe.runIf(native)('socket hand-off', () => {
   for (const startup of STARTUPS) {
@@ -149,6 +202,68 @@ describe.runIf(native)('socket hand-off', () => {
     await expect.poll(() => logs.find((l) => l.includes('must be listening')), { timeout: DEADLINE_MS }).toBeDefined();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     expect(await sys.ask(answerer, { server }, DEADLINE_MS)).toEqual({ serving: true });
+  });
+
+  it('hands a listening server to a worker thread, which accepts on it', async () => {
+    const sys = await start('workers');
+    const answerer = await sys.createActor(LineAnswerer, { host: 'worker' });
+    const server: Server = createServer(() => {
+      throw new Error('the main thread accepted a connection after handing its server off');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    expect(await sys.ask(answerer, { server }, DEADLINE_MS)).toEqual({ serving: true });
+    expect(server.listening).toBe(false);
+    for (let i = 0; i < 3; i++) expect((await talk(port, []))[0]).toMatch(new RegExp(`^served by ${process.pid} thread [1-9]\\d*$`));
+  });
+
+  it('refuses a socket with unsent data: dropped and logged, and the sender’s socket keeps working', async () => {
+    const sys = await start('processes', 'forkserver');
+    const answerer = await sys.createActor(LineAnswerer);
+    await pidOf(sys, answerer);
+    const { accepted, client, close } = await connectedPair();
+    try {
+      // The client does not read yet: most of this waits in the sender's buffer.
+      client.pause();
+      const data = Buffer.alloc(32 * 1024 * 1024, 0x61);
+      accepted.write(data);
+      sys.tell(answerer, { socket: accepted });
+      await expect.poll(() => logs.find((l) => l.includes('could not be encoded') && l.includes('unsent data')), { timeout: DEADLINE_MS }).toBeDefined();
+      expect(accepted.destroyed).toBe(false);
+      // Everything it had written arrives, and it writes on.
+      const received = receive(client, data.length, 'after\n');
+      client.resume();
+      accepted.write('after\n');
+      const all = await received;
+      expect(all.length).toBe(data.length + 6);
+      expect(all.subarray(data.length).toString()).toBe('after\n');
+    } finally {
+      close();
+    }
+  });
+
+  it('refuses a TLS socket: dropped and logged, and the TLS connection keeps working', async () => {
+    const sys = await start('processes', 'forkserver');
+    const answerer = await sys.createActor(LineAnswerer);
+    await pidOf(sys, answerer);
+    // TLS with a pre-shared key: no certificate needed.
+    const psk = Buffer.alloc(32, 7);
+    const tls = { ciphers: 'PSK-AES128-GCM-SHA256', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } as const;
+    const server = tlsCreateServer({ ...tls, pskCallback: () => psk });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accepting = once(server, 'secureConnection') as Promise<[TLSSocket]>;
+    const client = tlsConnect({ ...tls, port: (server.address() as { port: number }).port, host: '127.0.0.1', pskCallback: () => ({ psk, identity: 'test' }), checkServerIdentity: () => undefined });
+    try {
+      const [accepted] = await accepting;
+      sys.tell(answerer, { socket: accepted });
+      await expect.poll(() => logs.find((l) => l.includes('could not be encoded') && l.includes('TLS socket cannot be handed off')), { timeout: DEADLINE_MS }).toBeDefined();
+      const received = receive(client, 0, 'still here\n');
+      accepted.write('still here\n');
+      expect((await received).toString()).toBe('still here\n');
+    } finally {
+      client.destroy();
+      server.close();
+    }
   });
 
   it('runs the example: each connection answered from a process of its own', async () => {

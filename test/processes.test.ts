@@ -8,13 +8,28 @@ import { ActorAddress, ActorExitRequest, ActorSystem, DeadActorError, nativeStat
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { PidProbe, ProcessSupervisor } from './fixtures/process-actors.js';
 import { eventually } from './conformance/bases.js';
-import { processes, type ProcInfo } from './proc.js';
+import { alive, processes, startTime, withEnv, type ProcInfo } from './proc.js';
 
 const STARTUPS: Startup[] = nativeStatus().available ? ['spawn', 'fork', 'forkserver'] : ['spawn'];
 
 let system: ActorSystem | undefined;
 let logs: string[] = [];
-afterEach(() => system?.shutdown());
+afterEach(async () => {
+  await system?.shutdown();
+  delete process.env[TAG];
+});
+
+/**
+ * Set in this process's environment before a system starts, so every process
+ * it starts (zygotes, spares, process kernels, and anything they start) carries
+ * it: found with withEnv wherever it ends up, re-parented out of our tree too.
+ */
+const TAG = 'THESPIS_TEST_RUN';
+function tagProcesses(): string {
+  const tag = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  process.env[TAG] = tag;
+  return tag;
+}
 
 async function start(): Promise<ActorSystem> {
   logs = [];
@@ -37,16 +52,6 @@ function descendants(root: number, all = processes()): ProcInfo[] {
     }
   }
   return found;
-}
-
-/** Alive: present and not a zombie (a zombie has exited; only its parent's reaping is left). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe.each(STARTUPS)('process actors started by %s', (startup) => {
@@ -96,17 +101,26 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
     expect(await sys.ask(bystander, 'pid', 10_000)).toHaveProperty('pid');
   });
 
-  it('leaves no zombie after 1,000 short-lived process actors', { timeout: 240_000 }, async () => {
+  // 1,000 forked ones (reaped by their zygote, through the addon); 250 spawned
+  // (reaped by Node itself), each of which costs a whole node start: 1,000
+  // took most of the timeout on a loaded 2-core machine.
+  it('leaves no zombie and no process behind after many short-lived process actors', { timeout: 240_000 }, async () => {
+    const tag = tagProcesses();
     const sys = await start();
     const pids = new Set<number>();
-    const total = 1000;
+    /** pid → start time, read while it runs (tells it from a later process with the same pid). */
+    const started = new Map<number, number>();
+    const total = startup === 'spawn' ? 250 : 1000;
     const concurrent = startup === 'spawn' ? 16 : 32;
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < total) {
         next++;
         const probe = await sys.createActor(PidProbe, { host: 'process', startup });
-        pids.add(((await sys.ask(probe, 'pid', 30_000)) as { pid: number }).pid);
+        const { pid } = (await sys.ask(probe, 'pid', 30_000)) as { pid: number };
+        pids.add(pid);
+        const since = startTime(pid);
+        if (since !== undefined) started.set(pid, since);
         sys.tell(probe, new ActorExitRequest());
       }
     };
@@ -115,12 +129,13 @@ describe.each(STARTUPS)('process actors started by %s', (startup) => {
     // Every process left, and every one that left was reaped.
     const settled = await eventually(async () => ((await sys.status()).processes === 1 ? true : undefined), 30_000);
     expect(settled).toBe(true);
-    const left = await eventually(() => {
-      const below = descendants(process.pid);
-      const stale = below.filter((p) => pids.has(p.pid));
-      return stale.length === 0 ? below : undefined;
-    }, 10_000);
-    expect(left.filter((p) => p.state === 'Z')).toEqual([]);
+    // Every process the test created is gone, wherever it is now (one
+    // re-parented out of our tree included): neither running nor a zombie.
+    await eventually(() => ([...started].some(([pid, since]) => startTime(pid) === since) ? undefined : true), 10_000);
+    expect(descendants(process.pid).filter((p) => p.state === 'Z')).toEqual([]);
+    // And once the system stops, nothing it started is left, nor anything they started.
+    await sys.shutdown();
+    await eventually(() => (withEnv(TAG, tag).length === 0 ? true : undefined), 10_000);
   });
 });
 
@@ -134,7 +149,43 @@ describe('process lifetimes', () => {
     expect(new Set([own, ...pids]).size).toBe(3);
   });
 
+  it('an actor’s children created with host: \'inline\' stay in its process', async () => {
+    system = await ActorSystem.start({ base: 'processes', logger: (r) => logs.push(`${r.level} ${r.message}`) });
+    const parent = await system.createActor(PidProbe);
+    const own = ((await system.ask(parent, 'pid', 10_000)) as { pid: number }).pid;
+    const before = (await system.status()).processes;
+    const children = (await system.ask(parent, { inlineChildren: 3 }, 10_000)) as ActorAddress[];
+    const pids = await Promise.all(children.map(async (c) => ((await system!.ask(c, 'pid', 10_000)) as { pid: number }).pid));
+    expect(pids).toEqual([own, own, own]);
+    expect((await system.status()).processes).toBe(before);
+  });
+
+  it.runIf(nativeStatus().available)('the default startup is forkserver when the addon is built', async () => {
+    const sys = await start();
+    const probe = await sys.createActor(PidProbe, { host: 'process' });
+    const { ppid } = (await sys.ask(probe, 'pid', 10_000)) as { ppid: number };
+    expect(ppid).not.toBe(process.pid);
+    expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toContain('zygote-entry.js');
+    expect(readFileSync(`/proc/${ppid}/environ`, 'latin1').split('\0')).toContain('THESPIS_ZYGOTE=forkserver');
+  });
+
+  it.runIf(nativeStatus().available)('zygotes run --single-threaded, and so do the processes they fork (spawned ones do not)', async () => {
+    const sys = await start();
+    for (const startup of STARTUPS) {
+      const probe = await sys.createActor(PidProbe, { host: 'process', startup });
+      const { ppid, execArgv } = (await sys.ask(probe, 'pid', 10_000)) as { ppid: number; execArgv: string[] };
+      if (startup === 'spawn') {
+        expect(ppid).toBe(process.pid);
+        expect(execArgv).not.toContain('--single-threaded');
+      } else {
+        expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded');
+        expect(execArgv).toContain('--single-threaded');
+      }
+    }
+  });
+
   it('shutdown() leaves no process behind', async () => {
+    const tag = tagProcesses();
     const sys = await start();
     const pids: number[] = [];
     for (const startup of STARTUPS) {
@@ -146,6 +197,7 @@ describe('process lifetimes', () => {
     await sys.shutdown();
     expect(below.filter(alive)).toEqual([]);
     expect(descendants(process.pid).filter((p) => below.includes(p.pid))).toEqual([]);
+    expect(withEnv(TAG, tag)).toEqual([]);
   });
 
   it('every child exits within 2 s when the system’s process is killed with SIGKILL', { timeout: 60_000 }, async () => {
@@ -180,6 +232,7 @@ describe('process lifetimes', () => {
     const result = JSON.parse(out) as Record<string, unknown>;
     expect(result.native).toBe(false);
     expect(result.spawned).toBe(true);
+    expect(result.defaultStartupParent).toBe('system');
     expect(result.fork).toMatch(/^NativeAddonMissingError: .*native addon.*npm install/);
     expect(result.forkserver).toMatch(/^NativeAddonMissingError/);
     expect(result.systemFork).toBe('NativeAddonMissingError');

@@ -1,6 +1,7 @@
 // Node's own process messaging: child_process.fork + process.send, one-way
-// (JSON and 'advanced' serialization) and ping-pong. The baseline a process
-// link must beat to be worth having.
+// (JSON and 'advanced' serialization; one message per send, and 256 per send
+// as a batching link sends them) and ping-pong. The baseline a process link
+// must beat to be worth having.
 
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,35 +10,44 @@ import { MESSAGE, now, rate } from '../lib/measure.js';
 import { pingPong } from '../helpers/threads.js';
 
 const ONEWAY = 'peer.node_ipc.oneway.msgs_per_s';
+const BATCHED = 'peer.node_ipc.oneway_batched.msgs_per_s';
 const ADVANCED = 'peer.node_ipc.oneway_advanced.msgs_per_s';
 const PINGPONG = 'peer.node_ipc.pingpong.p50_us';
 const HELPER = fileURLToPath(new URL('../helpers/ipc-child.js', import.meta.url));
+/** Messages per process.send in the batched flow: as many as a thespis process link puts in one envelope. */
+const PER_SEND = 256;
 
-async function oneway(serialization, n) {
+/**
+ * n messages from a child to this process, after an untimed run of the same
+ * size; `per` > 1 sends them in arrays of that many (each counts as `per`).
+ */
+async function oneway(serialization, n, per = 1) {
   const child = fork(HELPER, [], { serialization, stdio: 'inherit' });
   await once(child, 'spawn');
-  const warm = n;
+  const mode = per > 1 ? { mode: 'batched', n, per } : { mode: 'stream', n };
   let count = 0;
   let t0 = 0;
   const done = new Promise((resolve) => {
-    child.on('message', () => {
-      if (++count === warm) {
+    child.on('message', (m) => {
+      count += per > 1 ? m.length : 1;
+      if (count === n) {
         t0 = now();
-        child.send({ mode: 'stream', n });
-      } else if (count === warm + n) resolve(now() - t0);
+        child.send(mode);
+      } else if (count === 2 * n) resolve(now() - t0);
     });
   });
-  child.send({ mode: 'stream', n: warm });
+  child.send(mode);
   const ms = await done;
   child.kill();
   return rate(n, ms);
 }
 
 export default {
-  figures: [ONEWAY, ADVANCED, PINGPONG],
+  figures: [ONEWAY, BATCHED, ADVANCED, PINGPONG],
   async run(ctx) {
     const n = ctx.pick(300_000, 30_000);
     ctx.report(ONEWAY, await oneway('json', n), 'msgs/s');
+    ctx.report(BATCHED, await oneway('json', ctx.pick(500_000, 50_000), PER_SEND), 'msgs/s');
     ctx.report(ADVANCED, await oneway('advanced', n / 2), 'msgs/s');
 
     const child = fork(HELPER, [], { stdio: 'inherit' });

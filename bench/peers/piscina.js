@@ -1,6 +1,6 @@
-// piscina no-op tasks with its default thread count: the peer for troupes.
+// piscina no-op tasks on as many threads as thespis's pool: the peer for troupes.
 
-import { NOOP_TASK, poolRate } from '../helpers/pool-rate.js';
+import { NOOP_TASK, POOL_THREADS, poolRate } from '../helpers/pool-rate.js';
 
 const NAME = 'peer.piscina.noop.tasks_per_s';
 
@@ -8,7 +8,7 @@ export default {
   figures: [NAME],
   async run(ctx) {
     const { Piscina } = await import('piscina');
-    const pool = new Piscina({ filename: NOOP_TASK });
+    const pool = new Piscina({ filename: NOOP_TASK, minThreads: POOL_THREADS, maxThreads: POOL_THREADS });
     try {
       ctx.report(NAME, await poolRate(pool, ctx.pick(100_000, 10_000)), 'tasks/s');
     } finally {

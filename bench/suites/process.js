@@ -1,5 +1,10 @@
 // Actor to actor across child processes (host 'process': each actor in its own
-// process, linked by Unix sockets): one-way flow and ping-pong.
+// process, linked by Unix sockets): one-way flow and ping-pong. After the
+// untimed warm-up the two processes talk over a direct link (a socket pair
+// the system's process gave them), so the timed flow does not pass through
+// the system's process. A process link batches (up to 256 frames per
+// envelope, one sendmsg per turn), so the like-for-like peer is Node IPC
+// sending 256 messages per process.send; one message per send is kept beside it.
 
 import { actorClass, createActor, flow, withSystem } from '../helpers/thespis.js';
 import { rate } from '../lib/measure.js';
@@ -11,6 +16,7 @@ const PROCESS = { host: 'process' };
 export default {
   figures: [ONEWAY, PINGPONG],
   compare: [
+    { figure: ONEWAY, against: 'peer.node_ipc.oneway_batched.msgs_per_s', ratio: 'process.oneway.vs_node_ipc_batched' },
     { figure: ONEWAY, against: 'peer.node_ipc.oneway.msgs_per_s', ratio: 'process.oneway.vs_node_ipc' },
     { figure: ONEWAY, against: 'peer.unix_socket.oneway_coalesced.msgs_per_s' },
     { figure: PINGPONG, against: 'peer.node_ipc.pingpong.p50_us' },

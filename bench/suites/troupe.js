@@ -3,6 +3,7 @@
 // worker pool, measured against piscina and tinypool on the same machine.
 
 import { actorClass, createActor, withSystem } from '../helpers/thespis.js';
+import { POOL_THREADS } from '../helpers/pool-rate.js';
 import { now, rate } from '../lib/measure.js';
 
 const NAME = 'troupe.noop.tasks_per_s';
@@ -15,7 +16,9 @@ export default {
   ],
   async run(ctx) {
     const NoopTroupe = await actorClass(ctx, 'noop-troupe', 'NoopTroupe');
-    await withSystem(ctx, { base: 'workers' }, async (system) => {
+    // The troupe's members (max = CPUs, actors/noop-troupe.js) on a pool of the
+    // same size as piscina's and tinypool's in their peers.
+    await withSystem(ctx, { base: 'workers', workers: POOL_THREADS }, async (system) => {
       const troupe = await createActor(ctx, system, NoopTroupe);
       const all = (k) => Promise.all(Array.from({ length: k }, () => system.ask(troupe, 'task', 120_000)));
       const n = ctx.pick(100_000, 10_000);

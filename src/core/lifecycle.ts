@@ -17,6 +17,7 @@ import type { KernelHost } from './host.js';
 import type { AdminOp } from './admin-request.js';
 import type { Frame } from './protocol.js';
 import { describeError } from './log.js';
+import { KernelShutdown } from './shutdown.js';
 import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
 import { TroupeLeader, type TroupeKernel } from './troupe.js';
 import { requirementsOf, type ActorClass, type CreateOptions, type ResolvedSpec } from './spec.js';
@@ -44,7 +45,6 @@ export interface LifecycleKernel {
   notifyParent(cell: Cell): void;
   requalify(capabilities: Capabilities): Promise<void>;
   status(): unknown;
-  exitTopLevel(): void;
   kernelDown(kernelId: string): void;
   readonly remotes: RemoteSystems;
   readonly flow: { control(op: FlowOp): void; eased(cell: Cell): void };
@@ -52,8 +52,10 @@ export interface LifecycleKernel {
 
 export class Lifecycle {
   private readonly troupeKernel: TroupeKernel;
+  readonly shutdown: KernelShutdown;
 
   constructor(private readonly kernel: LifecycleKernel) {
+    this.shutdown = new KernelShutdown(kernel);
     this.troupeKernel = {
       send: (from, to, body) => kernel.send(from, to, body),
       createMember: (leader, spec) => this.create(leader, spec, {}, undefined, leader.address),
@@ -207,6 +209,7 @@ export class Lifecycle {
       extras.capabilityCheck = cls.capabilityCheck;
     }
     cell.state = CellState.Ready;
+    if (this.shutdown.active) this.shutdown.gate(cell); // made while the system shuts down: it handles nothing
     const idle = cls.idleTimeoutMs;
     if (typeof idle === 'number' && idle > 0) {
       cell.extras().idleTimeoutMs = idle;
@@ -275,7 +278,13 @@ export class Lifecycle {
       if (cell.children!.size === 0) this.finalize(cell);
       return;
     }
-    this.kernel.deadLetter(cell.address, body, from);
+    this.deadMail(cell, body, from);
+  }
+
+  /** Mail `cell` will not handle: a dead letter (counted as dropped by the shutdown while there is one). */
+  private deadMail(cell: Cell, body: unknown, from: ActorAddress | null): void {
+    if (this.shutdown.active) this.shutdown.drop(cell, body, from);
+    else this.kernel.deadLetter(cell.address, body, from);
   }
 
   /** The cell is dead: release everything and tell whoever needs to know. */
@@ -286,7 +295,7 @@ export class Lifecycle {
     k.cells.delete(cell.address.id);
     cell.instance = null;
     this.clearTimers(cell);
-    for (const [body, from] of cell.mailbox.takeAll()) k.deadLetter(cell.address, body, from);
+    for (const [body, from] of cell.mailbox.takeAll()) this.deadMail(cell, body, from);
     const extra = cell.extra;
     if (extra?.inflow) k.flow.eased(cell);
     if (extra?.watchers) {
@@ -385,13 +394,10 @@ export class Lifecycle {
       case 'status':
         k.send(null, op.ack, new ControlDone(k.id, k.status()));
         return;
-      case 'stopAll': {
-        const left = [...k.cells.values()].filter((c) => c.kind === CellKind.Actor && c.alive);
-        const done = left.map((c) => new Promise<void>((resolve) => c.whenDead(resolve)));
-        k.exitTopLevel();
-        void Promise.all(done).then(() => k.send(null, op.ack, new ControlDone(k.id)));
+      case 'stopAll':
+        // The answer carries how many queued messages were dropped (shutdown.ts).
+        void this.shutdown.stopAll().then((dropped) => k.send(null, op.ack, new ControlDone(k.id, dropped)));
         return;
-      }
       case 'kernelDown':
         k.kernelDown(op.kernelId);
         return;

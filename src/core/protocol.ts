@@ -83,7 +83,13 @@ export type ControlOp =
   | { op: 'congested'; scope: string; kernel?: string; leaseMs?: number; fanOut?: boolean }
   | { op: 'relieved'; scope: string; kernel?: string; fanOut?: boolean }
   /** The other systems of the convention, for placement (main kernel → its kernels). */
-  | { op: 'members'; members: RemoteSystem[] };
+  | { op: 'members'; members: RemoteSystem[] }
+  /**
+   * A process, to the main thread: the process `kernelId` sent it bytes that
+   * break the protocol (on their direct link, or through the hub, which
+   * forwards without decoding): `reason` says how. The main thread kills it.
+   */
+  | { op: 'peerBroke'; kernelId: string; reason: string };
 
 /** Reply to a create request's `ack`. */
 export class Created {

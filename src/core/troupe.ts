@@ -60,6 +60,13 @@ export class TroupeLeader implements ActorBehavior {
     this.pump();
   }
 
+  /** Messages not handed to a member yet, taken out (the system shuts down: they are dropped, see shutdown.ts). */
+  takeWaiting(): Array<[unknown, ActorAddress | null]> {
+    const out: Array<[unknown, ActorAddress | null]> = [];
+    for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) out.push(next);
+    return out;
+  }
+
   private memberIdle(member: ActorAddress): void {
     if (this.waiting.length === 0 && this.idle.length >= this.keepIdle) {
       this.members.delete(member.id);

@@ -21,7 +21,9 @@ describe.each(BASES)('lifecycle on %s', (base) => {
     const reporter = await system.createActor(Recorder);
     const supervisor = await system.createActor(Supervisor);
     const root = (await system.ask(supervisor, { child: 'TreeNode' }, 2000)) as ActorAddress;
-    const built = (await system.ask(root, { depth: 3, reporter }, 5000)) as { leaf: ActorAddress };
+    // The leaf takes 300 ms over its exit: a parent reported exited before its
+    // descendants are gone would be reported while the leaf is still exiting.
+    const built = (await system.ask(root, { depth: 3, reporter, leafExitMs: 300 }, 5000)) as { leaf: ActorAddress };
     const mid = (await system.ask(root, 'child', 2000)) as ActorAddress;
     expect(built.leaf).toBeInstanceOf(ActorAddress);
 
@@ -29,8 +31,9 @@ describe.each(BASES)('lifecycle on %s', (base) => {
     const report = (await system.listen(5000)) as { exited: ActorAddress; wasMyChild: boolean };
     expect(report.wasMyChild).toBe(true);
     expect(report.exited.equals(root)).toBe(true);
-    // Each saw the request top-down, and all three are gone by the time the supervisor is told.
-    expect(await system.ask(reporter, 'get', 2000)).toEqual([{ sawExit: 3 }, { sawExit: 2 }, { sawExit: 1 }]);
+    // Each saw the request top-down, and the leaf had finished its exit by the
+    // time the supervisor was told of the root's.
+    expect(await system.ask(reporter, 'get', 2000)).toEqual([{ sawExit: 3 }, { sawExit: 2 }, { sawExit: 1 }, { exitDone: 1 }]);
     for (const dead of [root, mid, built.leaf]) {
       await expect(system.ask(dead, 'x', 5000)).rejects.toBeInstanceOf(DeadActorError);
     }
@@ -50,14 +53,42 @@ describe.each(BASES)('lifecycle on %s', (base) => {
     });
     expect(seen.find((e) => e.msg === 'lost-1')!.to).toBe(victim.id);
 
+    // With no handler, the message is dropped and counted: exactly one more.
     expect(await system.ask(collector, 'stop', 2000)).toBe('stopped');
+    const before = await system.status();
+    expect(before.deadLetters.handler).toBeNull();
     system.tell(victim, 'lost-2');
-    const echo = await system.createActor(Echo);
-    await system.ask(echo, 'flush', 2000);
+    const dropped = await eventually(async () => {
+      const n = (await system.status()).deadLetters.dropped;
+      return n > before.deadLetters.dropped ? n : undefined;
+    });
+    expect(dropped).toBe(before.deadLetters.dropped + 1);
     const after = (await system.ask(collector, 'get', 2000)) as Array<{ msg: unknown }>;
     expect(after.some((e) => e.msg === 'lost-2')).toBe(false);
-    const status = await system.status();
-    expect(status.deadLetters.dropped).toBeGreaterThan(0);
+    expect((await system.status()).deadLetters).toMatchObject({ dropped: before.deadLetters.dropped + 1, delivered: before.deadLetters.delivered });
+  });
+
+  it('gives dead letters to the last actor that asked for them', async () => {
+    const first = await system.createActor(DeadLetterCollector);
+    const second = await system.createActor(DeadLetterCollector);
+    const victim = await system.createActor(Echo);
+    system.tell(victim, new ActorExitRequest());
+    await expect(system.ask(victim, 'probe', 5000)).rejects.toBeInstanceOf(DeadActorError);
+
+    expect(await system.ask(first, 'start', 2000)).toBe('started');
+    expect(await system.ask(second, 'start', 2000)).toBe('started');
+    expect((await system.status()).deadLetters.handler).toBe(second.id);
+    system.tell(victim, 'for-the-last');
+    await eventually(async () => ((await system.ask(second, 'get', 2000)) as Array<{ msg: unknown }>).some((e) => e.msg === 'for-the-last') || undefined);
+    expect(await system.ask(first, 'get', 2000)).toEqual([]);
+
+    // The first one is not handed the role back when the last one stops.
+    expect(await system.ask(second, 'stop', 2000)).toBe('stopped');
+    const before = (await system.status()).deadLetters;
+    expect(before.handler).toBeNull();
+    system.tell(victim, 'for-nobody');
+    await eventually(async () => ((await system.status()).deadLetters.dropped > before.dropped ? true : undefined));
+    expect(await system.ask(first, 'get', 2000)).toEqual([]);
   });
 
   it('delivers wake-ups from the actor itself after the delay', async () => {

@@ -27,9 +27,13 @@
  * (ControlOp 'retire' in core/protocol.ts), so nothing sent is lost unread.
  *
  * Trust. A direct link is checked like the hub link: every envelope on it
- * must come from the peer and be for this kernel, or the link is closed. A
- * process can only ever speak as itself on it, as through the hub.
+ * must come from the peer and be for this kernel, its batch must decode,
+ * and its framing and descriptors must hold (fd-link.ts). A peer that breaks
+ * any of it loses the link here and is reported to the system's process,
+ * which kills it (ControlOp 'peerBroke'). A process can only ever speak as
+ * itself on a direct link, as through the hub.
  */
+import { CodecError } from '../../errors.js';
 import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
 import { envelopeFdCount, envelopeHeader, openEnvelope, sealEnvelope, type Envelope } from '../../transport/envelope.js';
 import { FdLink, closeAll, type RecordLink } from '../../transport/fd-link.js';
@@ -71,8 +75,10 @@ export interface PeerLinksHost {
   flushChannel(kernelId: string): void;
   /** Flow control: the direct link to `kernelId` crossed a water mark. */
   linkCongestion(kernelId: string, congested: boolean): void;
-  /** An envelope of frames for this kernel, from a peer. */
-  deliver(envelope: Envelope, fds: number[]): void;
+  /** An envelope of frames for this kernel, from a peer; false when its batch breaks the protocol. */
+  deliver(envelope: Envelope, fds: number[]): boolean;
+  /** `kernelId` broke the protocol: tell the system's process. */
+  peerBroke(kernelId: string, reason: string): void;
   warn(message: string, error?: unknown): void;
 }
 
@@ -182,19 +188,28 @@ export class PeerLinks {
     const envelope = openEnvelope(record);
     if (envelope === null || envelope.source !== peer.id || envelope.destination !== this.host.self || isMarker(envelope)) {
       closeAll(fds);
-      this.host.warn(`a record on the direct link from ${peer.id} is not a batch from it to this kernel; link closed`);
-      if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
-      peer.sending = false;
-      peer.link.destroy(new Error('protocol broken'));
+      this.cut(peer, 'a record that is not a batch from it to this kernel');
       return;
     }
-    this.host.deliver(envelope, fds);
+    if (!this.host.deliver(envelope, fds)) this.cut(peer, 'a bad batch', false); // deliver reported it
+  }
+
+  /** The peer broke the protocol on the link: close it, and (`report`) tell the system's process. */
+  private cut(peer: Peer, what: string, report = true): void {
+    this.host.warn(`the direct link from ${peer.id} carried ${what}; link closed`);
+    if (report) this.host.peerBroke(peer.id, `${what}, on the direct link`);
+    if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
+    peer.sending = false;
+    peer.quiet = true;
+    peer.link.destroy(new Error('protocol broken'));
   }
 
   private closed(peer: Peer, error: Error | undefined): void {
     peer.open = false;
     peer.sending = false;
     if (error !== undefined && !peer.quiet) this.host.warn(`the direct link to ${peer.id} failed`, error);
+    // The link's own checks (framing, descriptors) failed: the peer broke the protocol.
+    if (error instanceof CodecError && !peer.quiet) this.host.peerBroke(peer.id, `${error.message}, on the direct link`);
     // Held envelopes wait for the peer's marker through the hub, which is
     // ahead of anything the peer sends after the link is gone.
     if (peer.held.length === 0 && this.peers.get(peer.id) === peer) this.peers.delete(peer.id);

@@ -125,17 +125,21 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
     else this.deliver(envelope, fds);
   }
 
-  /** An envelope of frames for this kernel (through the hub or on a direct link). */
-  deliver(envelope: Envelope, fds: number[]): void {
+  /**
+   * An envelope of frames for this kernel (through the hub or on a direct
+   * link); false when its batch breaks the protocol (it is dropped, and the
+   * sender reported to the system's process, which kills it).
+   */
+  deliver(envelope: Envelope, fds: number[]): boolean {
     let frames: Frame[];
     try {
       frames = this.channel(envelope.source).receive(envelope.payload, fds);
     } catch (error) {
-      // Bytes from another process: its batch is lost, this link stays.
       this.channels.delete(envelope.source);
       this.lastChannel = null;
       this.warn(`bad batch from ${envelope.source}; dropped`, error);
-      return;
+      this.peerBroke(envelope.source, `a bad batch: ${String(error)}`);
+      return false;
     }
     const foreign = this.foreignPeer(envelope.source);
     for (const frame of frames) {
@@ -150,6 +154,12 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
         this.warn(`a control frame from ${envelope.source}, which may not send one; dropped`);
       } else this.kernel.receiveFrame(frame);
     }
+    return true;
+  }
+
+  /** Another process sent bytes that break the protocol: the system's process, which forwarded them or introduced us, deals with it. */
+  peerBroke(kernelId: string, reason: string): void {
+    if (kernelId !== this.boot.mainKernelId) this.toMain({ op: 'peerBroke', kernelId, reason });
   }
 
   /** The rules for frames from `source` when it is a kernel of another system, else null. */

@@ -9,6 +9,11 @@
  * socket pair; a process that retires must hear from every process with a
  * count towards it (their envelopes are encoded for its channels alone, so
  * only it can read them and turn them into dead letters).
+ *
+ * The same count decides whom a process may report for breaking the
+ * protocol (ControlOp 'peerBroke'): only what the hub cannot check itself,
+ * bytes on a direct link or forwarded undecoded, and only from a process
+ * that has sent the reporter mail, so a process cannot get strangers killed.
  */
 import { FrameKind, type ControlOp, type Frame } from '../../core/protocol.js';
 import { native } from '../../native.js';
@@ -24,6 +29,8 @@ const DRAIN_TIMEOUT_MS = 5000;
 export interface PeeringHooks {
   /** The process has read everything and may go: close its link. */
   retired(link: ProcessLink): void;
+  /** The process broke the protocol (`what` it sent, and to whom): it loses its link and is killed. */
+  broken(link: ProcessLink, what: string): void;
   warn(message: string): void;
 }
 
@@ -50,9 +57,15 @@ export class Peering {
     to.stream.write(markerRecord(to.kernelId, from.kernelId, 1), [b]);
   }
 
-  /** Handles `op` from `link`'s process if it is a step of a retirement; false when it is not. */
-  retirement(link: ProcessLink, op: ControlOp): boolean {
+  /** Handles `op` from `link`'s process if it is a step of a retirement or a report on a peer; false when it is not. */
+  fromProcess(link: ProcessLink, op: ControlOp): boolean {
     switch (op.op) {
+      case 'peerBroke': {
+        const accused = this.links.get(op.kernelId);
+        if (accused !== undefined && accused.forwarded.has(link.kernelId)) this.hooks.broken(accused, `${link.kernelId} bytes that break the protocol (${op.reason})`);
+        else this.hooks.warn(`process kernel ${link.kernelId} reported ${op.kernelId}, which has sent it nothing through here; ignored`);
+        return true;
+      }
       case 'retire':
         this.retire(link);
         return true;

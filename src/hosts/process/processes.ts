@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kernel, PlacementRequest } from '../../core/kernel.js';
 import type { LogRecord } from '../../core/log.js';
 import { FrameKind, type Frame } from '../../core/protocol.js';
+import { CodecError } from '../../errors.js';
 import { Channel } from '../../transport/channel.js';
 import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
 import { native } from '../../native.js';
@@ -60,8 +61,12 @@ export interface ProcessHostsOptions {
 export class ProcessHosts {
   private readonly links = new Map<string, ProcessLink>();
   private readonly byPid = new Map<number, ProcessLink>();
+  /** Links that are down, whose process has not been seen to exit yet. */
+  private readonly lingering = new Set<ProcessLink>();
   private readonly zygotes = new Map<Startup, Promise<Zygote>>();
-  private readonly spare = new SpareProcesses(SPARES);
+  private readonly spare = new SpareProcesses(SPARES, (pid) =>
+    this.options.log({ level: 'debug', message: `spare process ${pid} is warm`, source: this.kernel.id, time: Date.now() }),
+  );
   private readonly peering: Peering;
   private listening: Promise<{ server: Server; path: string; dir: string }> | null = null;
   private stopping = false;
@@ -73,6 +78,7 @@ export class ProcessHosts {
     this.router = options.router;
     this.peering = new Peering(this.links, {
       retired: (link) => this.down(link, undefined),
+      broken: (link, what) => this.broken(link, what),
       warn: (message) => this.warn(message),
     });
   }
@@ -122,7 +128,7 @@ export class ProcessHosts {
   async stop(): Promise<void> {
     this.stopping = true;
     this.spare.close();
-    const links = [...this.links.values()];
+    const links = [...this.links.values(), ...this.lingering];
     this.peering.stop();
     for (const link of links) link.close();
     await Promise.all(
@@ -271,7 +277,11 @@ export class ProcessHosts {
         if (readHello(record)?.kernelId === link.kernelId) link.confirm();
         else this.broken(link, 'a first record that is not its hello');
       },
-      onClosed: (error) => this.down(link, error),
+      onClosed: (error) => {
+        // The link checks framing and descriptors itself and closes on a breach.
+        if (error instanceof CodecError) this.broken(link, 'bytes that break the framing', error);
+        this.down(link, error);
+      },
     };
     link.connect(stream);
   }
@@ -293,7 +303,7 @@ export class ProcessHosts {
         return;
       }
       for (const frame of frames) {
-        if (frame[0] !== FrameKind.Control || !this.peering.retirement(link, frame[1])) this.kernel.receiveFrame(frame);
+        if (frame[0] !== FrameKind.Control || !this.peering.fromProcess(link, frame[1])) this.kernel.receiveFrame(frame);
       }
       return;
     }
@@ -356,6 +366,13 @@ export class ProcessHosts {
     if (link.isDown) return;
     link.isDown = true;
     this.links.delete(link.kernelId);
+    // Its kernel leaves when its link ends; one that does not (hostile, or
+    // hung) is killed, so no process outlives its link for long.
+    this.lingering.add(link);
+    void settlesWithin(link.exited, STOP_GRACE_MS).then((left) => {
+      if (!left) link.kill();
+    });
+    void link.exited.then(() => this.lingering.delete(link));
     this.peering.gone(link);
     if (error !== undefined && !this.stopping) this.warn(`process kernel ${link.kernelId} is gone: ${error.message}`);
     for (const frame of this.router.remove(link.kernelId)) this.kernel.undeliverable(frame);

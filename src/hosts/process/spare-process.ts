@@ -41,7 +41,11 @@ export class SpareProcesses {
   private readonly entries: Entry[] = [];
   private closed = false;
 
-  constructor(private readonly count: number) {}
+  constructor(
+    private readonly count: number,
+    /** Told when a spare is warm and ready to be taken (for the log). */
+    private readonly onReady: (pid: number) => void = () => undefined,
+  ) {}
 
   /** A spare, if one is ready (it is the caller's from now on). */
   take(): Spare | null {
@@ -62,8 +66,9 @@ export class SpareProcesses {
     const stream = new FdLink(mine, DEFAULT_LIMITS.maxFrameBytes, (record) => (record.length === 0 ? 0 : envelopeFdCount(record)), {
       // A spare says it is warm, then nothing until it is booted: anything else is not our code.
       onRecord: (record) => {
-        if (record.length !== SPARE_READY.length || entry.warm) stream.destroy(new Error('a spare process spoke out of turn'));
-        else entry.warm = true;
+        if (record.length !== SPARE_READY.length || entry.warm) return stream.destroy(new Error('a spare process spoke out of turn'));
+        entry.warm = true;
+        if (entry.spare !== null) this.onReady(entry.spare.pid);
       },
       onClosed: () => {
         const i = this.entries.indexOf(entry);
@@ -77,6 +82,7 @@ export class SpareProcesses {
       (pid) => {
         entry.spare = { pid, stream };
         if (this.closed) stream.destroy(new Error('stopping'));
+        else if (entry.warm) this.onReady(pid);
       },
       (error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))),
     );

@@ -55,6 +55,8 @@ function isControlOp(value: unknown): boolean {
       return isString(value.scope) && optional(value.fanOut, (v) => typeof v === 'boolean');
     case 'members':
       return Array.isArray(value.members) && value.members.every((m: unknown) => isPlainRecord(m) && isString(m.systemId) && isString(m.kernel) && isPlainRecord(m.capabilities) && typeof m.actors === 'number');
+    case 'peerBroke':
+      return isString(value.kernelId) && isString(value.reason);
     default:
       return false;
   }
