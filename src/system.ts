@@ -82,9 +82,6 @@ export class ActorSystem implements MessageEndpoint {
   private readonly admin: Admin;
   private network: SystemNetwork | null = null;
   private stopping: Promise<void> | null = null;
-  private markTerminated!: () => void;
-  /** Resolves once the system has shut down, whoever asked (`shutdown()`, an actor, a client). */
-  readonly terminated: Promise<void> = new Promise((resolve) => (this.markTerminated = resolve));
 
   private constructor(
     readonly systemId: string,
@@ -267,7 +264,7 @@ export class ActorSystem implements MessageEndpoint {
 
   /** Stop every actor (children first), every thread and process. Idempotent. */
   shutdown(): Promise<void> {
-    return (this.stopping ??= this.stop().finally(() => this.markTerminated()));
+    return (this.stopping ??= this.stop());
   }
 
   private async stop(): Promise<void> {

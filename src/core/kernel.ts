@@ -198,8 +198,7 @@ export class Kernel {
         this.remoteWatches.set(watcher.id, [watcher, target, nameHost]);
         return;
       }
-    } else if (target.kernel !== this.id && (!target.id.startsWith(NAME_PREFIX) || this.host.names === undefined)) {
-      // A global name is watched where names are routed (a client's kernel has no name table).
+    } else if (target.kernel !== this.id && !target.id.startsWith(NAME_PREFIX)) {
       const kernel = target.kernel === '' ? this.adminAddress.kernel : target.kernel;
       if (this.host.sendFrame(kernel, frame ?? [FrameKind.Watch, target, watcher])) {
         if (frame === null) this.remoteWatches.set(watcher.id, [watcher, target, kernel]);
