@@ -12,7 +12,7 @@ import type { KernelStatus } from './core/kernel.js';
 import type { CreateOptions } from './core/lifecycle.js';
 import type { LogRecord } from './core/log.js';
 import { ControlDone, Created, FrameKind, type ControlOp } from './core/protocol.js';
-import { resolveSpec, type ActorSpec } from './core/spec.js';
+import { resolveSpec, type ActorSpec, type ResolvedSpec } from './core/spec.js';
 import { Endpoint, replyOnce } from './endpoint.js';
 import {
   ActorCreationError,
@@ -199,7 +199,7 @@ export class ActorSystem implements MessageEndpoint {
   /** Resolves to the address once the actor can receive. */
   async createActor(spec: ActorSpec, options: CreateOptions = {}): Promise<ActorAddress> {
     this.checkOpen();
-    const resolved = resolveSpec(spec, options.sourceHash);
+    const resolved = await this.withClass(resolveSpec(spec, options.sourceHash));
     const kernel = this.base.kernel;
     const ack = replyOnce<Created>(kernel, CREATE_TIMEOUT_MS, 'createActor');
     try {
@@ -264,8 +264,20 @@ export class ActorSystem implements MessageEndpoint {
 
   /** Stop every actor (children first), every thread and process. Idempotent. */
   shutdown(): Promise<void> {
-    return (this.stopping ??= this.stop());
+    if (this.stopping === null) {
+      this.stopping = this.stop();
+      this.stopping.then(this.markStopped, this.markStopped);
+    }
+    return this.stopping;
   }
+
+  private markStopped!: () => void;
+
+  /**
+   * Resolves once the system has shut down, whoever asked for it: a call of
+   * `shutdown()`, an actor (`actorSystemShutdown`), or a client.
+   */
+  readonly stopped: Promise<void> = new Promise((resolve) => (this.markStopped = () => resolve()));
 
   private async stop(): Promise<void> {
     const kernels = [this.base.kernel.id, ...this.base.otherKernels()];
@@ -289,16 +301,38 @@ export class ActorSystem implements MessageEndpoint {
     this.network?.convention.capabilitiesChanged(capabilities);
   }
 
+  /**
+   * A spec given as "<module>#<Export>" names a class whose static
+   * requirements decide where it may run (here, or on another system):
+   * load it here first, as a class at hand would be.
+   */
+  private async withClass(resolved: ResolvedSpec): Promise<ResolvedSpec> {
+    if (resolved.cls !== undefined || resolved.ref === undefined || resolved.ref.sourceHash !== undefined) return resolved;
+    const cls = await this.base.kernel.host.loadClass(resolved.ref);
+    return { ...resolved, cls };
+  }
+
   /** A client's createActor: like ours, answered with Created at `ack`. */
   private clientCreate(spec: SpecRef, options: SpecCreateOptions, ack: ActorAddress): void {
     const kernel = this.base.kernel;
+    const fail = (error: Error): void => {
+      const address = new ActorAddress(kernel.id, kernel.nextId());
+      kernel.send(this.admin.address, ack, new Created(address, error.message, error.name));
+    };
     try {
       if (typeof spec?.module !== 'string' || typeof spec.exportName !== 'string') throw new InvalidActorSpecError('a client create needs a module and an export name');
-      const resolved = resolveSpec(`${spec.module}#${spec.exportName}`, options.sourceHash);
-      kernel.lifecycle.create(null, resolved, options, ack);
+      void this.withClass(resolveSpec(`${spec.module}#${spec.exportName}`, options.sourceHash)).then(
+        (resolved) => {
+          try {
+            kernel.lifecycle.create(null, resolved, options, ack);
+          } catch (error) {
+            fail(error as Error);
+          }
+        },
+        (error: unknown) => fail(error as Error),
+      );
     } catch (error) {
-      const address = new ActorAddress(kernel.id, kernel.nextId());
-      kernel.send(this.admin.address, ack, new Created(address, (error as Error).message, (error as Error).name));
+      fail(error as Error);
     }
   }
 

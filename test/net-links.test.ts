@@ -28,7 +28,7 @@ describe.each([
   it('carries asks and ordered streams of 20,000 messages both ways between two systems in one process', async () => {
     const a = await startSystem({ admin: { port: 0 }, ...extra });
     const b = await startSystem({ admin: { port: 0 }, convention: { leader: a.adminAddress! }, ...extra });
-    await members(a, 2);
+    await Promise.all([members(a, 2), members(b, 2)]);
     const onA = await a.createActor(Counter);
     const onB = await b.createActor(Counter);
     expect(await a.ask(await b.createActor(Where), 'hi', 5000)).toMatchObject({ message: 'hi' });
@@ -82,7 +82,7 @@ describe('link sessions', () => {
     await proxy.listen();
     const b = await startSystem({ admin: { port: 0 }, convention: { leader: proxy.address, deadAfterMs: 5000 } });
     try {
-      await members(a, 2);
+      await Promise.all([members(a, 2), members(b, 2)]);
       const counter = await a.createActor(Counter);
       const streamer = await b.createActor(Streamer);
       const sent = b.ask(streamer, { stream: { to: counter, n: 100_000, batch: 200 } }, 60_000);
@@ -97,8 +97,9 @@ describe('link sessions', () => {
       await sent;
       await eventually(async () => ((await a.ask(counter, 'count', 10_000)) as { count: number }).count >= 100_000 || undefined, 30_000);
       expect(await a.ask(counter, 'count', 10_000)).toEqual({ count: 100_000, duplicates: 0, gaps: 0 });
+      // It redialled after each reset, and nobody counted the other gone.
+      await eventually(() => proxy.live === 1 || undefined, 10_000);
       expect(proxy.connections).toBe(6);
-      // Nobody was declared gone: the session survived every reset.
       expect((await a.status()).convention).toHaveLength(2);
     } finally {
       await proxy.close();

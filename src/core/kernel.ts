@@ -70,11 +70,14 @@ export class Kernel {
     if (cached !== undefined && cached.owner === this && cached.state === CellState.Ready) {
       this.dispatcher.enqueue(cached, body, from);
       if (cached.mailbox.length >= MAILBOX_HIGH) this.flow.full(cached, from);
-    } else if (to.kernel === this.id) {
-      this.deliverLocal(to, body, from, null);
-    } else if (!this.host.sendFrame(to.kernel === '' ? this.adminAddress.kernel : to.kernel, [FrameKind.Message, to, from, body])) {
-      this.deadLetter(to, body, from);
-      return;
+    } else {
+      // A global name read from text has no kernel: it means this system's.
+      const kernel = to.kernel === '' ? this.adminAddress.kernel : to.kernel;
+      if (kernel === this.id) this.deliverLocal(to, body, from, null);
+      else if (!this.host.sendFrame(kernel, [FrameKind.Message, to, from, body])) {
+        this.deadLetter(to, body, from);
+        return;
+      }
     }
     if (this.flow.congestion.active) this.flow.checkSend(from, to);
   }
@@ -192,14 +195,15 @@ export class Kernel {
       (cell.extras().watchers ??= new Map()).set(watcher.id, watcher);
       return;
     }
-    const nameHost = target.kernel === this.id || target.id.startsWith(NAME_PREFIX) ? this.nameHost(target) : undefined;
+    const kernel = target.kernel === '' ? this.adminAddress.kernel : target.kernel;
+    // Names and aliases resolve only on the admin's kernel.
+    const nameHost = kernel === this.id || target.id.startsWith(NAME_PREFIX) ? this.nameHost(target) : undefined;
     if (nameHost !== undefined) {
       if (this.host.sendFrame(nameHost, [FrameKind.Watch, target, watcher])) {
         this.remoteWatches.set(watcher.id, [watcher, target, nameHost]);
         return;
       }
-    } else if (target.kernel !== this.id && !target.id.startsWith(NAME_PREFIX)) {
-      const kernel = target.kernel === '' ? this.adminAddress.kernel : target.kernel;
+    } else if (kernel !== this.id) {
       if (this.host.sendFrame(kernel, frame ?? [FrameKind.Watch, target, watcher])) {
         if (frame === null) this.remoteWatches.set(watcher.id, [watcher, target, kernel]);
         return;

@@ -33,7 +33,8 @@ export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | n
     case FrameKind.Message: {
       const [, to, from, body] = frame;
       if (!ownedBy(from, peer, true)) return `a message in the name of ${from!.id}, which is not the peer's`;
-      if (to.kernel !== '' && systemOf(to.kernel) !== peer.self) return `a message for ${to.id}, which is not on this system`;
+      // A client may message any actor (this system routes it on); another system only this one's.
+      if (peer.clientKernel === undefined && to.kernel !== '' && systemOf(to.kernel) !== peer.self) return `a message for ${to.id}, which is not on this system`;
       if (body instanceof AdminRequest && to.id === peer.adminId) {
         if (peer.clientKernel === undefined) return `an admin request (${body.request.op}) from another system`;
         if (!CLIENT_ADMIN_OPS.has(body.request.op)) return `an admin request (${body.request.op}) a client may not make`;
