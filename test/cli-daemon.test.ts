@@ -141,15 +141,13 @@ describe('thespis daemon commands', () => {
     expect(rows.find((r) => r.includes(leader.admin))).toMatch(/leader\s+\d+\s+this system\s+role=leader/);
     expect(rows.find((r) => r.includes(member.admin))).toMatch(/member\s+\d+\s+\d+\.\d s ago\s+gpu=true/);
 
-    // Created through the leader, which lacks gpu: placed on the member.
-    const created = await cli.run(['create', `${ACTORS}#WhereAmI`, '--requirement', 'gpu=true'], { env });
+    // Created through the leader, which lacks gpu (the class requires it): placed on the member.
+    const created = await cli.run(['create', `${ACTORS}#GpuWorker`], { env });
     expect(created.stderr).toBe('');
-    // Asked through the member: a client's frames for an actor on another
-    // system are refused by the system it is connected to (for now).
-    const reply = await cli.run(['ask', created.stdout.trim(), 'null', '--admin', member.admin]);
+    const reply = await cli.run(['ask', created.stdout.trim(), 'null'], { env });
     expect(reply.stderr).toBe('');
     expect(JSON.parse(reply.stdout)).toBe(member.pid);
-    const unmet = await cli.run(['create', `${ACTORS}#WhereAmI`, '--requirement', 'tpu=4'], { env });
+    const unmet = await cli.run(['create', `${ACTORS}#Counter`, '--requirement', 'tpu=4'], { env });
     expect(unmet.status).toBe(1);
     expect(unmet.stderr).toMatch(/^thespis create: NoCompatibleSystemError: .*\{"tpu":4\}/);
   });

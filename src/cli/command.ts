@@ -53,6 +53,8 @@ export interface CommandContext {
    * the shell's own.
    */
   system(args: Args): Promise<ActorSystemClient>;
+  /** Told by a command that shut the system down (the shell then ends). */
+  systemStopped?(): void;
 }
 
 /** A failure the user can act on: printed as one line, with this exit code. */

@@ -3,7 +3,7 @@
  * no words for (addresses, BigInt, Map, Set, typed arrays, errors): each is
  * written in the form a person would type back (an address as its text form).
  */
-import { ActorAddress } from '../index.js';
+import { ActorAddress } from '../address.js';
 import { UsageError } from './command.js';
 
 export function parseJson(text: string, what: string): unknown {

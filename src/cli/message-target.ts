@@ -1,5 +1,5 @@
 /** The <address> <json> pair that tell and ask take. */
-import { ActorAddress } from '../index.js';
+import { ActorAddress } from '../address.js';
 import type { Args } from './args.js';
 import { UsageError } from './command.js';
 import { parseJson } from './json.js';

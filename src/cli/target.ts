@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ActorSystem, type ActorSystemClient } from '../index.js';
-import { isAdminAddress } from '../net/wire.js';
+import type { ActorSystemClient } from '../index.js';
 import type { Args } from './args.js';
 import { CliError, UsageError, type OptionSpec } from './command.js';
 
@@ -21,6 +20,17 @@ export const TARGET_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 
 export const TARGET_HELP = `The system: --admin host:port (or THESPIS_ADMIN; default ${DEFAULT_ADMIN}),
 its secret: --secret-file F (or THESPIS_SECRET_FILE) when it was started with one.`;
+
+/**
+ * "host:port" with a port from 1 to 65535: the rule the network layer
+ * applies (net/wire.ts), kept here so that checking a command line does not
+ * load the codec.
+ */
+export function isAdminAddress(text: string): boolean {
+  const colon = text.lastIndexOf(':');
+  const port = Number(text.slice(colon + 1));
+  return text.length <= 300 && colon > 0 && Number.isInteger(port) && port > 0 && port < 65536;
+}
 
 export function adminOf(args: Args, env: NodeJS.ProcessEnv): string {
   const given = args.string('admin') ?? (env.THESPIS_ADMIN || undefined);
@@ -56,6 +66,7 @@ export async function connectTo(args: Args, env: NodeJS.ProcessEnv, cwd: string)
   const admin = adminOf(args, env);
   const file = secretFileOf(args, env, cwd);
   const secret = file === undefined ? undefined : readSecret(file);
+  const { ActorSystem } = await import('../index.js');
   // Warnings of the client itself (a record it could not read) would break
   // the one-line rule; what matters reaches the command as an error.
   return ActorSystem.connect(admin, { secret, logger: () => undefined });

@@ -1,4 +1,4 @@
-import { ActorSystem, type BaseName } from '../../index.js';
+import type { BaseName } from '../../index.js';
 import { UsageError, type Command } from '../command.js';
 import { parseJson, toJson } from '../json.js';
 import { moduleUrl, splitSpec } from '../module-spec.js';
@@ -21,6 +21,7 @@ asks it the message (default null), prints the reply as JSON and stops.`,
     const base = (args.string('base') ?? 'workers') as BaseName;
     if (!['workers', 'inline', 'processes'].includes(base)) throw new UsageError(`--base must be workers, inline or processes, got "${base}"`);
     const timeoutMs = args.integer('timeout', 10_000, 1);
+    const { ActorSystem } = await import('../../index.js');
     const system = await ActorSystem.start({ base });
     try {
       const actor = await system.createActor(`${moduleUrl(module, context.cwd)}#${exportName}`);

@@ -1,5 +1,4 @@
 import type { Command } from '../command.js';
-import { runShell } from '../shell/repl.js';
 import { TARGET_HELP, TARGET_OPTIONS } from '../target.js';
 
 export const shell: Command = {
@@ -21,6 +20,7 @@ ${TARGET_HELP}`,
   inShell: false,
 
   async run(args, context) {
+    const { runShell } = await import('../shell/repl.js');
     await runShell(await context.system(args), context);
   },
 };

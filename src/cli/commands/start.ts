@@ -1,15 +1,14 @@
 import { resolve } from 'node:path';
 import type { BaseName, Capabilities, LogLevel } from '../../index.js';
 import { isLoopback } from '../../net/secret.js';
-import { isAdminAddress } from '../../net/wire.js';
 import type { Args } from '../args.js';
 import { CliError, UsageError, type Command, type CommandContext } from '../command.js';
-import { runDaemon, type DaemonOptions, type ReadyInfo, type StartReport } from '../daemon/daemon.js';
+import type { DaemonOptions, ReadyInfo, StartReport } from '../daemon/daemon.js';
 import { ipcReport, REPORT_ENV, startInBackground } from '../daemon/detach.js';
 import { DEFAULT_LOG_MAX_BYTES } from '../daemon/log-file.js';
 import { defaultLogPath, ensureStateDir } from '../daemon/state.js';
 import { parsePairs } from '../pairs.js';
-import { DEFAULT_PORT, readSecret } from '../target.js';
+import { DEFAULT_PORT, isAdminAddress, readSecret } from '../target.js';
 
 const BASES: readonly BaseName[] = ['workers', 'inline', 'processes'];
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -66,6 +65,7 @@ $XDG_STATE_HOME/thespis, or ~/.local/state/thespis.`,
   async run(args, context) {
     const options = daemonOptions(args, context);
     if (args.flag('foreground')) {
+      const { runDaemon } = await import('../daemon/daemon.js');
       const viaIpc = context.env[REPORT_ENV] === 'ipc';
       const code = await runDaemon(options, viaIpc ? ipcReport() : consoleReport(context), context.env);
       // The system has shut down: end the process even if an actor's module

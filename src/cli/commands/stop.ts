@@ -26,6 +26,7 @@ ${TARGET_HELP}`,
     const local = onThisHost(system.adminAddress.slice(0, system.adminAddress.lastIndexOf(':')));
     const daemon = local && isDaemonProcess(pid);
     await system.shutdown();
+    context.systemStopped?.();
     if (!daemon) {
       context.out.write(`stopped ${where} (${local ? `its process ${pid} is not a thespis daemon and keeps running` : 'its process is on another host'})\n`);
       return;

@@ -106,7 +106,7 @@ export async function runDaemon(options: DaemonOptions, report: StartReport, env
   process.on('unhandledRejection', crashed);
 
   await report.ready({ adminAddress, systemId: running.systemId, pid: process.pid, log: options.log ?? null });
-  await running.terminated;
+  await running.stopped;
 
   note('info', `system ${running.systemId} stopped`);
   pidFile.release();

@@ -9,7 +9,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { start as startRepl, type REPLEval } from 'node:repl';
-import { ActorAddress, type ActorSystemClient } from '../../index.js';
+import { ActorAddress } from '../../address.js';
+import type { ActorSystemClient } from '../../index.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { reportFailure, runCommand } from '../run-command.js';
 import { wantsColour } from '../table.js';
@@ -30,6 +31,7 @@ export async function runShell(client: ActorSystemClient, outer: CommandContext)
   Object.defineProperty(server.context, 'system', { value: client, enumerable: true });
   Object.defineProperty(server.context, 'ActorAddress', { value: ActorAddress, enumerable: true });
 
+  let stopped = false;
   const context: CommandContext = {
     ...outer,
     out: output,
@@ -42,6 +44,9 @@ export async function runShell(client: ActorSystemClient, outer: CommandContext)
       }
       return client;
     },
+    systemStopped: () => {
+      stopped = true;
+    },
   };
 
   const evalJs = server.eval.bind(server);
@@ -50,15 +55,19 @@ export async function runShell(client: ActorSystemClient, outer: CommandContext)
     queue = queue.then(
       () =>
         new Promise<void>((done) => {
+          // Lines that came after a stop (pasted, or piped in) are not run.
+          if (stopped) return done();
           const finish: typeof callback = (error, result) => {
             callback(error, result);
             done();
           };
           const name = /^\s*([a-z]+)(\s|$)/.exec(code)?.[1];
-          if (name === 'help' || commands.some((c) => c.name === name)) void runLine(code, commands, context).then((stopped) => {
-            finish(null, undefined);
-            if (stopped) server.close();
-          });
+          if (name === 'help' || commands.some((c) => c.name === name)) {
+            void runLine(code, commands, context).then(() => {
+              finish(null, undefined);
+              if (stopped) server.close();
+            });
+          }
           else evalJs(code, replContext, file, finish);
         }),
     );
@@ -85,23 +94,20 @@ export async function runShell(client: ActorSystemClient, outer: CommandContext)
   await queue;
 }
 
-/** Runs one command line; resolves true when it stopped the system (the shell then ends). */
-async function runLine(line: string, commands: readonly Command[], context: CommandContext): Promise<boolean> {
+async function runLine(line: string, commands: readonly Command[], context: CommandContext): Promise<void> {
   let words: string[];
   try {
     words = splitWords(line);
   } catch (error) {
     reportFailure(/^\s*(\S+)/.exec(line)?.[1] ?? 'shell', error, context.err, context.env);
-    return false;
+    return;
   }
   const [name, ...rest] = words as [string, ...string[]];
   if (name === 'help') {
     const about = commands.find((c) => c.name === rest[0]);
     const widest = Math.max(...commands.map((c) => c.name.length));
     context.out.write(about !== undefined ? `${about.help}\n` : commands.map((c) => `  ${c.name.padEnd(widest)}  ${c.summary}\n`).join('') + '  help <command> for its details\n');
-    return false;
+    return;
   }
-  const command = commands.find((c) => c.name === name)!;
-  const code = await runCommand(command, rest, context);
-  return command.name === 'stop' && code === 0;
+  await runCommand(commands.find((c) => c.name === name)!, rest, context);
 }
