@@ -1,5 +1,5 @@
 /** "<module>#<Export>" as typed: a path here becomes the file URL a system imports. */
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from './command.js';
 
@@ -12,5 +12,5 @@ export function splitSpec(spec: string): { module: string; exportName: string } 
 /** A URL stays as it is; a path (relative to `cwd`) becomes a file URL. */
 export function moduleUrl(module: string, cwd: string): string {
   if (/^[a-z][a-z0-9+.-]+:/i.test(module)) return module;
-  return pathToFileURL(isAbsolute(module) ? module : resolve(cwd, module)).href;
+  return pathToFileURL(resolve(cwd, module)).href;
 }

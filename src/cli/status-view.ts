@@ -37,17 +37,17 @@ export function renderStatus(status: SystemStatus, look: Style, now = Date.now()
   const capabilities = Object.entries(status.capabilities).map(([name, value]) => [name, showValue(value)]);
   section('capabilities', table(['NAME', 'VALUE'], capabilities, look));
 
+  const count = status.convention.length;
   const members = status.convention.map((m) => [
     m.adminAddress,
     m.systemId,
-    m.leader ? look.good('leader') : 'member',
+    m.leader ? look.good('leader') : count === 1 ? 'alone' : 'member',
     String(m.actors),
     m.lastHeard === null ? look.dim('this system') : `${((now - m.lastHeard) / 1000).toFixed(1)} s ago`,
     Object.entries(m.capabilities)
       .map(([name, value]) => `${name}=${showValue(value)}`)
       .join(' '),
   ]);
-  const count = status.convention.length;
   section(`convention (${count} ${count === 1 ? 'system' : 'systems'})`, table(['ADMIN ADDRESS', 'SYSTEM', 'ROLE', 'ACTORS', 'LAST HEARD', 'CAPABILITIES'], members, look, '(not on the network)'));
 
   const kernels = status.kernels.map((k) => [k.kernel, String(k.actors), String(k.endpoints), String(k.pendingMessages), String(k.pausedActors)]);
