@@ -19,6 +19,9 @@ export {
 export type { MessageClass } from './messages.js';
 export { ActorSystem } from './system.js';
 export { nativeStatus } from './native.js';
+export { RemoteHost } from './remote/remote-host.js';
+export type { ConnectHostOptions, RemoteHostStatus } from './remote/remote-host.js';
+export { RemoteBootError, RemoteHostGoneError, ModuleRefusedError } from './remote/errors.js';
 export type { NativeStatus } from './native.js';
 export type { ActorSystemOptions, MessageEndpoint, SystemStatus, BaseName, Startup, ActorSystemClient, ConnectOptions } from './system.js';
 export type { ConventionStatusEntry } from './net/convention.js';

@@ -81,7 +81,8 @@ export function makeLogSink(options: ActorSystemOptions): (record: LogRecord) =>
     options.logger ??
     ((record: LogRecord) => {
       const detail = record.detail === undefined ? '' : ` ${typeof record.detail === 'string' ? record.detail : JSON.stringify(record.detail)}`;
-      process.stderr.write(`[thespis ${record.level}] ${record.source}: ${record.message}${detail}\n`);
+      const where = record.host === undefined ? record.source : `${record.host} ${record.source}`;
+      process.stderr.write(`[thespis ${record.level}] ${where}: ${record.message}${detail}\n`);
     });
   return (record) => {
     if (LOG_LEVELS[record.level] >= threshold) out(record);

@@ -31,38 +31,16 @@ import { checkNetworkOptions, makeLogSink, OUTBOUND_ONLY, type ActorSystemOption
 import type { CreateOptions as SpecCreateOptions, SpecRef } from './core/spec.js';
 import { InlineBase } from './hosts/inline.js';
 import type { Startup } from './hosts/process/process-protocol.js';
+import type { RemoteHub } from './remote/hub.js';
+import type { ConnectHostOptions, RemoteHost, RemoteHostStatus } from './remote/remote-host.js';
 
 export type { Startup };
 
 export type { ActorSystemOptions, BaseName };
 
-/** What `tell` / `ask` / `listen` are available on: the system itself, or a `private()` endpoint. */
-export interface MessageEndpoint {
-  readonly address: ActorAddress;
-  tell(target: ActorAddress, message: unknown): void;
-  ask(target: ActorAddress, message: unknown, timeoutMs?: number): Promise<unknown>;
-  listen(timeoutMs?: number): Promise<unknown>;
-}
+import type { MessageEndpoint, SystemStatus } from './system-types.js';
 
-export interface SystemStatus extends AdminStatus {
-  systemId: string;
-  pid: number;
-  base: BaseName;
-  /** "host:port" of the admin port, or null without one. */
-  adminAddress: string | null;
-  actors: number;
-  /** Messages waiting: in mailboxes, held for actors being created, and in links. */
-  pendingMessages: number;
-  /** Actors paused by flow control. */
-  pausedActors: number;
-  threads: number;
-  processes: number;
-  /** Clients connected to the admin port. */
-  clients: number;
-  kernels: KernelStatus[];
-  /** This system and the other members of its convention (just this one without a convention). */
-  convention: ConventionStatusEntry[];
-}
+export type { MessageEndpoint, SystemStatus };
 
 const BASES: Record<BaseName, (options: BaseOptions) => Promise<SystemBase>> = {
   inline: async (options) => new InlineBase(options),
@@ -82,6 +60,7 @@ export class ActorSystem implements MessageEndpoint {
   private readonly admin: Admin;
   private network: SystemNetwork | null = null;
   private stopping: Promise<void> | null = null;
+  private hub: RemoteHub | null = null;
 
   private constructor(
     readonly systemId: string,
@@ -213,6 +192,20 @@ export class ActorSystem implements MessageEndpoint {
     return created.address;
   }
 
+  /**
+   * Starts a runtime on another host or account (`local`, `ssh`, `sudo`, `su`,
+   * optionally `via` another host) and links it to this system as a kernel;
+   * resolves once it runs. See README "Remote hosts".
+   */
+  async connectHost(options: ConnectHostOptions): Promise<RemoteHost> {
+    this.checkOpen();
+    if (this.hub === null) {
+      const { RemoteHub } = await import('./remote/hub.js');
+      this.hub ??= new RemoteHub(this.base.kernel, this.base.router, this.logSink);
+    }
+    return this.hub.connect(options);
+  }
+
   tell(target: ActorAddress, message: unknown): void {
     this.endpoint.tell(target, message);
   }
@@ -241,7 +234,7 @@ export class ActorSystem implements MessageEndpoint {
   async status(): Promise<SystemStatus> {
     this.checkOpen();
     const kernels = [this.base.kernel.status()];
-    const answers = await this.controlAll((ack) => ({ op: 'status', ack }), this.base.otherKernels());
+    const answers = await this.controlAll((ack) => ({ op: 'status', ack }), [...this.base.otherKernels(), ...(this.hub?.kernelIds() ?? [])]);
     for (const done of answers) if (done.detail !== undefined) kernels.push(done.detail as KernelStatus);
     const base = this.base.status();
     const actors = kernels.reduce((n, k) => n + k.actors, 0);
@@ -258,6 +251,7 @@ export class ActorSystem implements MessageEndpoint {
       clients: this.network?.clientCount ?? 0,
       kernels,
       convention: this.network?.status(actors) ?? [],
+      hosts: this.hub?.statuses() ?? [],
       ...this.admin.status(),
     };
   }
@@ -280,7 +274,7 @@ export class ActorSystem implements MessageEndpoint {
   readonly stopped: Promise<void> = new Promise((resolve) => (this.markStopped = () => resolve()));
 
   private async stop(): Promise<void> {
-    const kernels = [this.base.kernel.id, ...this.base.otherKernels()];
+    const kernels = [this.base.kernel.id, ...this.base.otherKernels(), ...(this.hub?.kernelIds() ?? [])];
     try {
       await this.controlAll((ack) => ({ op: 'stopAll', ack }), kernels);
     } catch (error) {
@@ -290,13 +284,14 @@ export class ActorSystem implements MessageEndpoint {
     for (const endpoint of this.endpoints) endpoint.close(closed);
     // After the actors: their exits reach parents on other systems before the goodbye.
     await this.network?.close();
+    await this.hub?.closeAll();
     await this.base.stop();
   }
 
   private async applyCapabilities(capabilities: Capabilities): Promise<void> {
     await Promise.all([
       this.base.kernel.requalify(capabilities),
-      this.controlAll((ack) => ({ op: 'capabilities', capabilities, ack }), this.base.otherKernels()),
+      this.controlAll((ack) => ({ op: 'capabilities', capabilities, ack }), [...this.base.otherKernels(), ...(this.hub?.kernelIds() ?? [])]),
     ]);
     this.network?.convention.capabilitiesChanged(capabilities);
   }

@@ -12,25 +12,46 @@ export interface SystemProcess {
   child: ChildProcess;
   stderr: string[];
   exited: Promise<number | null>;
+  /** Run a command in that process (fixtures/net/system-proc.mjs) and wait for its answer. */
+  command(op: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 const SYSTEM_PROC = new URL('./fixtures/net/system-proc.mjs', import.meta.url).pathname;
 const running = new Set<ChildProcess>();
 
-/** A system in a child process; ended by `stopAll` (or kill it yourself). */
-export async function spawnSystem(options: Omit<ActorSystemOptions, 'logger'>): Promise<SystemProcess> {
-  const child = spawn(process.execPath, [SYSTEM_PROC, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * A system in a child process (inside network namespace `netns`, if given);
+ * ended by `stopAll` (or kill it yourself).
+ */
+export async function spawnSystem(options: Omit<ActorSystemOptions, 'logger'>, netns?: string): Promise<SystemProcess> {
+  const argv = [SYSTEM_PROC, JSON.stringify(options)];
+  const child = netns === undefined
+    ? spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn('ip', ['netns', 'exec', netns, process.execPath, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const lines = createInterface({ input: child.stdout! });
+  const waiting = new Map<number, (answer: Record<string, unknown>) => void>();
   const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`system process exited (${code}) before it started: ${stderr.join('\n')}`)));
   });
+  lines.on('line', (line) => {
+    const answer = JSON.parse(line) as Record<string, unknown>;
+    waiting.get(answer.id as number)?.(answer);
+    waiting.delete(answer.id as number);
+  });
+  let seq = 0;
+  const command = (op: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => {
+      const id = ++seq;
+      waiting.set(id, resolve);
+      child.stdin!.write(JSON.stringify({ id, ...op }) + '\n');
+    });
   const info = JSON.parse(first) as { adminAddress: string; pid: number; systemId: string };
-  return { ...info, child, stderr, exited };
+  return { ...info, child, stderr, exited, command };
 }
 
 /** End every system process still running (gracefully, then by force). */

@@ -146,3 +146,16 @@ describe('addresses as text', () => {
     await expect(ActorSystem.connect(address, { connectTimeoutMs: 2000 })).rejects.toBeInstanceOf(SystemConnectionError);
   });
 });
+
+describe('the example', () => {
+  it('examples/two-systems.js runs: placement on the member with the GPU, asked from the leader and from a client', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const example = fileURLToPath(new URL('../examples/two-systems.js', import.meta.url));
+    const out = execFileSync(process.execPath, [example], { encoding: 'utf8', timeout: 30_000 });
+    const member = /member is ([0-9a-f]+)/.exec(out)![1];
+    expect(out).toContain(`onSystem: '${member}'`);
+    expect(out).toMatch(/through a client: \{ trained: 'model-2'/);
+    expect(out).toMatch(/members: .*\(leader\)/);
+  });
+});

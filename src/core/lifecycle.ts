@@ -116,12 +116,12 @@ export class Lifecycle {
         return named;
       }
       // A global-name actor belongs to the system, not to whoever created it first.
-      target = k.host.place({ spec, options, parent });
+      target = remoteKernelOf(options) ?? k.host.place({ spec, options, parent });
       address = named;
       parentAddress = k.adminAddress;
       names.register(name, named, target);
     } else {
-      target = k.host.place({ spec, options, parent, spread: troupeLeader !== undefined });
+      target = remoteKernelOf(options) ?? k.host.place({ spec, options, parent, spread: troupeLeader !== undefined });
       address = new ActorAddress(target, k.nextId());
       parentAddress = parent !== null ? parent.address : k.adminAddress;
       parent?.addChild(address);
@@ -408,8 +408,15 @@ export class Lifecycle {
   }
 }
 
+/** The kernel of a remote host named in `options.host`, if one is. */
+function remoteKernelOf(options: CreateOptions): string | undefined {
+  const host = options.host;
+  return typeof host === 'object' && host !== null ? host.kernelId : undefined;
+}
+
 function checkOptions(options: CreateOptions): void {
   const host = options.host;
+  if (typeof host === 'object' && host !== null && typeof host.kernelId === 'string') return;
   if (host !== undefined && host !== 'inline' && host !== 'worker' && host !== 'process') {
     throw new InvalidActorSpecError(`createActor: host must be 'inline', 'worker' or 'process', got ${String(host)}`);
   }

@@ -11,6 +11,8 @@ export interface LogRecord {
   source: string;
   time: number;
   detail?: unknown;
+  /** The remote host it came from (system.connectHost), if any. */
+  host?: string;
 }
 
 export interface Logger {

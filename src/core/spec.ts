@@ -92,12 +92,17 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
+/** A remote host (system.connectHost) as placement sees it: the kernel it runs. */
+export interface RemoteHostRef {
+  readonly kernelId: string;
+}
+
 /** Options of createActor (public: see Actor.createActor and ActorSystem.createActor). */
 export interface CreateOptions {
   globalName?: string;
   requirements?: Capabilities;
   sourceHash?: string;
-  host?: 'inline' | 'worker' | 'process';
+  host?: 'inline' | 'worker' | 'process' | RemoteHostRef;
   startup?: 'spawn' | 'fork' | 'forkserver';
   dedicated?: boolean;
 }

@@ -33,7 +33,7 @@ export interface SystemBase {
   readonly kernel: Kernel;
   /** Every other live kernel (for broadcasts such as capabilities and shutdown). */
   otherKernels(): string[];
-  /** The main kernel's router (the network adds its links to other systems there). */
+  /** The main kernel's router (remote hosts register here; the network adds its links to other systems). */
   readonly router: Router;
   /** Actors in the system, as far as the main thread can count them without asking (heartbeats, placement). */
   approxActors(): number;

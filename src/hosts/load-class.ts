@@ -7,6 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { isActorClass, type ActorClass, type SpecRef } from '../core/spec.js';
 import { InvalidActorSpecError } from '../errors.js';
 
+/** Served modules (src/loader): the hook is loaded and registered only when one is imported. */
+const MODULE_SCHEME = 'thespis-mod:';
+
 /** Classes already loaded in this thread, by "<module>#<export>": later creates construct synchronously. */
 const loaded = new Map<string, ActorClass>();
 
@@ -19,6 +22,7 @@ export function loadActorClass(ref: SpecRef): ActorClass | Promise<ActorClass> {
 async function importActorClass(ref: SpecRef): Promise<ActorClass> {
   const url = toImportable(ref.module);
   let mod: Record<string, unknown>;
+  if (url.startsWith(MODULE_SCHEME)) (await import('../loader/loader.js')).ensureLoaderHook();
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (error) {
@@ -34,7 +38,7 @@ async function importActorClass(ref: SpecRef): Promise<ActorClass> {
 }
 
 export function toImportable(specifier: string): string {
-  if (specifier.startsWith('file:') || specifier.startsWith('data:') || specifier.startsWith('node:')) return specifier;
+  if (specifier.startsWith('file:') || specifier.startsWith(MODULE_SCHEME) || specifier.startsWith('data:') || specifier.startsWith('node:')) return specifier;
   if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
   throw new InvalidActorSpecError(`actor module "${specifier}" must be a file URL or an absolute path`);
 }

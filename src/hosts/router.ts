@@ -25,6 +25,8 @@ export class Router {
   private readonly told = new Map<Link, Map<string, Set<string>>>();
   /** Links to other systems (the system's network), for kernel ids no local link serves. */
   remote: ((kernelId: string) => Link | undefined) | null = null;
+  /** Frames waiting in the links to other systems (they are not among `links`). */
+  remotePending: (() => number) | null = null;
 
   add(kernelId: string, link: Link): void {
     this.links.set(kernelId, link);
@@ -134,7 +136,7 @@ export class Router {
     let n = 0;
     for (const link of new Set(this.links.values())) n += link.pending?.() ?? 0;
     for (const held of this.starting.values()) n += held.length;
-    return n;
+    return n + (this.remotePending?.() ?? 0);
   }
 
   has(kernelId: string): boolean {

@@ -16,7 +16,7 @@ import { ControlDone, Created, FrameKind, type Frame } from '../core/protocol.js
 import { resolveSpec, type ActorSpec, type CreateOptions } from '../core/spec.js';
 import { Endpoint, replyOnce } from '../endpoint.js';
 import { ActorSystemShutdownError, InvalidActorSpecError, SystemConnectionError, ThespisError, creationError } from '../errors.js';
-import type { MessageEndpoint, SystemStatus } from '../system.js';
+import type { MessageEndpoint, SystemStatus } from '../system-types.js';
 import { Channel } from '../transport/channel.js';
 import { openEnvelope } from '../transport/envelope.js';
 import type { StreamLink } from '../transport/stream-link.js';
@@ -226,10 +226,15 @@ export class ActorSystemClient implements MessageEndpoint {
 
   /** Stop the system (children first); resolves once it has closed this connection. */
   async shutdown(): Promise<void> {
-    this.checkOpen();
-    this.kernel.admin({ op: 'shutdown' });
+    if (this.closedWith === null) {
+      this.shuttingDown = true;
+      this.kernel.admin({ op: 'shutdown' });
+    }
     await this.closed;
   }
+
+  /** This client asked the system to shut down: its end is no surprise. */
+  private shuttingDown = false;
 
   private received(record: Uint8Array): void {
     let frames: Frame[] | null;
@@ -254,7 +259,11 @@ export class ActorSystemClient implements MessageEndpoint {
   private lost(error: Error | undefined, reason?: Error): void {
     if (this.closedWith !== null) return;
     this.host.open = false;
-    this.closedWith = reason ?? new SystemConnectionError(`lost the connection to the system at ${this.adminAddress}${error !== undefined ? `: ${error.message}` : ''}`);
+    this.closedWith =
+      reason ??
+      (this.shuttingDown
+        ? new ActorSystemShutdownError('the actor system shut down')
+        : new SystemConnectionError(`lost the connection to the system at ${this.adminAddress}${error !== undefined ? `: ${error.message}` : ''}`));
     for (const endpoint of this.endpoints) endpoint.close(this.closedWith);
     this.kernel.close();
   }

@@ -130,6 +130,11 @@ export class SystemNetwork {
       const system = systemOf(kernelId);
       return system === ctx.systemId ? undefined : this.mesh.route(system);
     };
+    ctx.router.remotePending = () => {
+      let n = 0;
+      for (const peer of this.mesh.peers.values()) n += peer.pending();
+      return n;
+    };
     // Kernels of this system that die are news for the other systems (their watches and children).
     kernel.downListeners.add((kernelId) => {
       if (systemOf(kernelId) === ctx.systemId && kernelId.includes(':')) this.tellPeers({ t: 'kernelDown', kernelId });
@@ -177,6 +182,7 @@ export class SystemNetwork {
     this.clients.close();
     this.mesh.close('it shut down');
     this.ctx.router.remote = null;
+    this.ctx.router.remotePending = null;
     await this.port?.close();
   }
 

@@ -26,8 +26,8 @@ import { ACK_AFTER_MS, ACK_EVERY_RECORDS, Session, streamStarts, type SentRecord
 import { LinkRecord, ackRecord, byeRecord, conventionRecord, heartbeatRecord, linkRecordKind, readBye, readConvention, readNumber, type SystemHello } from './wire.js';
 
 /** Unacknowledged bytes on a link to another system before its senders pause, and where they resume. */
-export const NET_HIGH_WATER_BYTES = 8 * 1024 * 1024;
-export const NET_LOW_WATER_BYTES = 2 * 1024 * 1024;
+export const NET_HIGH_WATER_BYTES = 1024 * 1024;
+export const NET_LOW_WATER_BYTES = 256 * 1024;
 
 const NO_HANDLES = 'a socket cannot be sent to an actor on another system (only to another process of the same host and system)';
 

@@ -31,7 +31,7 @@ export interface SentRecord {
 }
 
 /** Acknowledge after this many records, or this long after the first unacknowledged one. */
-export const ACK_EVERY_RECORDS = 128;
+export const ACK_EVERY_RECORDS = 32;
 export const ACK_AFTER_MS = 20;
 
 export class Session {

@@ -1,0 +1,153 @@
+/**
+ * The hosts one node (the system's process, or a remote host) started, and
+ * the kernels that live behind each: a node routes an envelope for any of
+ * them down the link of the child it lies behind, and accepts from that link
+ * only envelopes whose source lies behind it (a host may speak for itself
+ * and its descendants, never for anyone else: Mitogen's src_id check).
+ * Routes are only ever added by the parent side (the system decides where a
+ * host lives and tells the nodes on the way), never by what a child says.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { deflateRawSync, constants as zlib } from 'node:zlib';
+import { DEFAULT_LIMITS } from '../transport/codec/codec.js';
+import { bootstrap, endChild, newToken } from './bootstrap.js';
+import { methodCommand } from './methods.js';
+import type { MethodSpec, RemoteBoot, RuntimePayload } from './protocol.js';
+import { StdioLink } from './stdio-link.js';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
+/** The link to one directly started host, and its process here. */
+export class ChildLink {
+  /** Kernel ids whose envelopes travel this link: the host itself and every host behind it. */
+  readonly behind = new Set<string>();
+  readonly exited: Promise<void>;
+  /** Why the link ended, once it has. */
+  reason: string | null = null;
+
+  constructor(
+    readonly kernelId: string,
+    readonly child: ChildProcess,
+    readonly stream: StdioLink,
+  ) {
+    this.behind.add(kernelId);
+    this.exited = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+  }
+
+  write(record: Uint8Array): void {
+    this.stream.write(record);
+  }
+
+  /** Ends the link (the host sees its stdin end and exits), then the process; resolves once reaped. */
+  async close(graceMs = 2000): Promise<void> {
+    void this.stream.end();
+    const timer = setTimeout(() => void endChild(this.child), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export class ChildHosts {
+  readonly links = new Map<string, ChildLink>();
+  private readonly routes = new Map<string, ChildLink>();
+
+  add(link: ChildLink): void {
+    this.links.set(link.kernelId, link);
+    this.routes.set(link.kernelId, link);
+  }
+
+  /** Envelopes for `kernelId` go down the link that leads to `viaKernelId`. */
+  addRoute(kernelId: string, viaKernelId: string): boolean {
+    const link = this.routes.get(viaKernelId);
+    if (link === undefined) return false;
+    link.behind.add(kernelId);
+    this.routes.set(kernelId, link);
+    return true;
+  }
+
+  route(kernelId: string): ChildLink | undefined {
+    return this.routes.get(kernelId);
+  }
+
+  /** Forgets `ids` (they were all behind `link`); returns those that were. */
+  forget(link: ChildLink, ids: readonly string[]): string[] {
+    const gone: string[] = [];
+    for (const id of ids) {
+      if (this.routes.get(id) !== link) continue;
+      this.routes.delete(id);
+      link.behind.delete(id);
+      gone.push(id);
+    }
+    return gone;
+  }
+
+  /** The link ended: every kernel behind it is gone. */
+  remove(link: ChildLink): string[] {
+    this.links.delete(link.kernelId);
+    const ids = [...link.behind];
+    for (const id of ids) if (this.routes.get(id) === link) this.routes.delete(id);
+    link.behind.clear();
+    return ids;
+  }
+}
+
+/**
+ * The runtime payload for `boot`, framed for the first stage. The runtime,
+ * hook and stage 2 are compressed once per process (a sync-flushed deflate
+ * stream); each boot only deflates its own boot record after them (deflate
+ * streams concatenate when only the last block is final).
+ */
+export class PayloadBuilder {
+  private prefix: Buffer | null = null;
+
+  constructor(private readonly parts: () => Omit<RuntimePayload, 'boot'>) {}
+
+  build(boot: RemoteBoot): Buffer {
+    if (this.prefix === null) {
+      const { runtime, hook, stage2 } = this.parts();
+      const head = `{"runtime":${JSON.stringify(runtime)},"hook":${JSON.stringify(hook)},"stage2":${JSON.stringify(stage2)},"boot":`;
+      this.prefix = deflateRawSync(head, { level: 6, finishFlush: zlib.Z_SYNC_FLUSH });
+    }
+    const tail = deflateRawSync(`${JSON.stringify(boot)}}`);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(this.prefix.length + tail.length);
+    return Buffer.concat([length, this.prefix, tail]);
+  }
+}
+
+export interface ChildLinkHandlers {
+  onRecord(link: ChildLink, record: Uint8Array): void;
+  onClosed(link: ChildLink, error: Error | undefined): void;
+}
+
+/** Starts a host by `spec` and boots `boot` in it; resolves with its link. */
+export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payloads: PayloadBuilder, handlers: ChildLinkHandlers, signal?: AbortSignal): Promise<ChildLink> {
+  const token = newToken();
+  const withToken = { ...boot, token };
+  const command = methodCommand(spec, token);
+  const booted = await bootstrap({
+    argv: command.argv,
+    payload: payloads.build(withToken),
+    token,
+    name: boot.name,
+    timeoutMs: spec.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    password: spec.password,
+    prompt: command.prompt,
+    waitForWant: command.waitForWant,
+    signal,
+  });
+  const { child } = booted;
+  let link: ChildLink | undefined = undefined;
+  const stream = new StdioLink(
+    child.stdout!,
+    child.stdin!,
+    DEFAULT_LIMITS.maxFrameBytes,
+    { onRecord: (record) => handlers.onRecord(link!, record), onClosed: (error) => handlers.onClosed(link!, error) },
+    booted.leftover,
+  );
+  link = new ChildLink(boot.kernelId, child, stream);
+  return link;
+}
