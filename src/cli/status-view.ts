@@ -1,14 +1,15 @@
 /**
  * A system's status() as tables a person reads at a glance: the system,
- * its capabilities, the convention's members, the kernels and dead letters,
- * and any further list the status carries (sources, once they exist).
+ * its capabilities, the convention's members, the kernels, dead letters and
+ * remote hosts, and any further list the status carries (sources, once they
+ * exist).
  */
 import type { SystemStatus } from '../index.js';
 import { toJson } from './json.js';
 import { pairs, table, type Style } from './table.js';
 
 /** Sections shown by name below; any other list of records in a status gets a table of its own. */
-const KNOWN = new Set(['kernels', 'convention', 'capabilities', 'deadLetters']);
+const KNOWN = new Set(['kernels', 'convention', 'capabilities', 'deadLetters', 'hosts']);
 
 export function renderStatus(status: SystemStatus, look: Style, now = Date.now()): string {
   const sections: string[] = [];
@@ -56,6 +57,15 @@ export function renderStatus(status: SystemStatus, look: Style, now = Date.now()
   const dead = status.deadLetters;
   const dropped = dead.dropped > 0 ? look.warn(String(dead.dropped)) : String(dead.dropped);
   section('dead letters', table(['DELIVERED', 'DROPPED', 'HANDLER'], [[String(dead.delivered), dropped, dead.handler ?? look.dim('none')]], look));
+
+  const hosts = (status.hosts ?? []).map((h) => [
+    h.name,
+    h.connected ? look.good('connected') : look.warn('gone'),
+    h.pid === undefined ? '' : String(h.pid),
+    h.path.join(' → '),
+    h.reason ?? '',
+  ]);
+  section('remote hosts', table(['NAME', 'STATE', 'PID', 'PATH', 'WHY GONE'], hosts, look));
 
   for (const [key, value] of Object.entries(status)) {
     if (KNOWN.has(key) || !Array.isArray(value) || !value.every(isRecord)) continue;
