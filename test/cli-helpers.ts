@@ -33,11 +33,11 @@ export function gone(pid: number): boolean {
   }
 }
 
-/** Waits (with a deadline) until `check` holds. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+/** Waits (with a deadline) until `check` holds; `explain` adds what the failure message should show. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, explain?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain === undefined ? '' : `\n${explain()}`}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -67,9 +67,13 @@ $XDG_STATE_HOME/thespis, or ~/.local/state/thespis.`,
     if (args.flag('foreground')) {
       const { runDaemon } = await import('../daemon/daemon.js');
       const viaIpc = context.env[REPORT_ENV] === 'ipc';
-      const code = await runDaemon(options, viaIpc ? ipcReport() : consoleReport(context), context.env);
-      // The system has shut down: end the process even if an actor's module
-      // left a timer or a socket open in this thread.
+      const code = await runDaemon(options, viaIpc ? ipcReport() : consoleReport(context), context.env).catch((error: unknown) => {
+        context.err.write(`thespis start: ${(error as Error).message}\n`);
+        return 1;
+      });
+      // The system has shut down (or never started): end the process even if
+      // an actor's module left a timer or a socket open in this thread, or
+      // the starter's IPC channel is still open.
       process.exit(code);
     }
     ensureStateDir(context.env);

@@ -45,7 +45,7 @@ export interface StartReport {
 
 /** Runs the daemon until its system has shut down; resolves to the process's exit code. */
 export async function runDaemon(options: DaemonOptions, report: StartReport, env: NodeJS.ProcessEnv): Promise<number> {
-  const logFile = options.log === undefined ? null : new LogFile(options.log, options.logMaxBytes);
+  let logFile: LogFile | null = null;
   const write = (text: string): void => void (logFile === null ? process.stderr.write(text) : logFile.write(text));
   const logger = (record: LogRecord): void => write(formatRecord(record));
   // The daemon's own lines (start, signals, stop) are written at any log level.
@@ -54,6 +54,7 @@ export async function runDaemon(options: DaemonOptions, report: StartReport, env
   let pidFile: PidFile | null = null;
   let system: ActorSystem | null = null;
   try {
+    if (options.log !== undefined) logFile = new LogFile(options.log, options.logMaxBytes);
     const secret = options.secretFile === undefined ? undefined : readSecret(options.secretFile);
     ensureStateDir(env);
     if (options.port !== 0) pidFile = claimPidFile(pidFilePath(env, options.host, options.port), `${options.host}:${options.port}`);
@@ -88,11 +89,15 @@ export async function runDaemon(options: DaemonOptions, report: StartReport, env
     note('info', `${signal}: shutting down (children first)`);
     void running.shutdown();
   };
+  // Numbered, so a reader of the log can tell one signal's status from the next.
+  let statuses = 0;
   const writeStatus = (): void => {
-    running.status().then(
-      (status) => write(`${new Date().toISOString()} info  daemon: status (SIGUSR1)\n${renderStatus(status, style(false))}`),
-      (error: unknown) => note('warn', `SIGUSR1: no status: ${(error as Error).message}`),
-    );
+    const n = ++statuses;
+    // status() throws once a shutdown has begun: that too is said in the log.
+    Promise.resolve()
+      .then(() => running.status())
+      .then((status) => write(`${new Date().toISOString()} info  daemon: status #${n} (SIGUSR1)\n${renderStatus(status, style(false))}`))
+      .catch((error: unknown) => note('warn', `SIGUSR1: no status: ${(error as Error).message}`));
   };
   const crashed = (error: unknown): void => {
     note('error', 'uncaught error in the daemon: shutting down', error instanceof Error ? error.stack : String(error));

@@ -67,8 +67,9 @@ export async function runShell(client: ActorSystemClient, outer: CommandContext)
               finish(null, undefined);
               if (stopped) server.close();
             });
+          } else {
+            evalJs(code, replContext, file, finish);
           }
-          else evalJs(code, replContext, file, finish);
         }),
     );
   };
