@@ -163,6 +163,9 @@ describe('thespis daemon commands', () => {
       expect(taken.stderr).toMatch(new RegExp(`^thespis start: port ${port} on 127\\.0\\.0\\.1 is taken .*--port 0`));
       // It says so only once its daemon has gone: none is left behind.
       expect(readdirSync(cli.stateDir).filter((name) => name.endsWith('.pid'))).toEqual([]);
+      const foreground = await cli.run(['start', '--foreground', '--port', String(port), '--base', 'inline']);
+      expect(foreground.status).toBe(1);
+      expect(foreground.stderr).toMatch(new RegExp(`^thespis start: port ${port} on 127\\.0\\.0\\.1 is taken .*\n$`));
     } finally {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }

@@ -74,7 +74,8 @@ export async function runDaemon(options: DaemonOptions, report: StartReport, env
     await system?.shutdown();
     pidFile?.release();
     const reason = whyNotStarted(error, options);
-    note('error', `not started: ${reason}`);
+    // Without a log file the report below is the one line on stderr.
+    if (logFile !== null) note('error', `not started: ${reason}`);
     logFile?.close();
     await report.failed(reason);
     return 1;
