@@ -1,0 +1,3 @@
+import { notAvailableYet } from '../sources-pending.js';
+
+export const sources = notAvailableYet('sources', 'sources [--json]', 'list the actor sources loaded in the system', true);

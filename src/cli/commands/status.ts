@@ -1,0 +1,26 @@
+import type { Command } from '../command.js';
+import { toJson } from '../json.js';
+import { renderStatus } from '../status-view.js';
+import { style } from '../table.js';
+import { TARGET_HELP, TARGET_OPTIONS } from '../target.js';
+
+export const status: Command = {
+  name: 'status',
+  summary: 'show the system: capabilities, convention, kernels, dead letters',
+  help: `usage: thespis status [--json] [--admin host:port] [--secret-file F]
+
+Prints the system's status as tables: the system, its capabilities, the
+members of its convention, its kernels with their actor counts, and its dead
+letters. --json prints the status() object instead, for tools.
+
+${TARGET_HELP}`,
+  options: { json: { type: 'boolean' }, ...TARGET_OPTIONS },
+  positionals: { min: 0, max: 0 },
+  inShell: true,
+
+  async run(args, context) {
+    const system = await context.system(args);
+    const current = await system.status();
+    context.out.write(args.flag('json') ? toJson(current, 2) + '\n' : renderStatus(current, style(context.colour)));
+  },
+};

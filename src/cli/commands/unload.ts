@@ -1,0 +1,3 @@
+import { notAvailableYet } from '../sources-pending.js';
+
+export const unload = notAvailableYet('unload', 'unload <hash>', 'unload an actor source (running actors keep running)', true);
