@@ -13,8 +13,15 @@ import { FrameKind, type Frame } from '../core/protocol.js';
 /** Admin requests a client may make (ActorSystem.connect, the CLI). */
 const CLIENT_ADMIN_OPS: ReadonlySet<AdminOp['op']> = new Set<AdminOp['op']>([
   'clientCreate', 'status', 'updateCapability', 'shutdown', 'deadLetterHandler', 'conventionNotify', 'sourceNotify',
-  'sourceAuthority', 'preRegisterRemote', 'deRegisterRemote',
+  'sourceAuthority', 'preRegisterRemote', 'deRegisterRemote', 'sourceLoad', 'sourceUnload',
 ]);
+
+/**
+ * Admin requests another system may make: fetching a loaded source it was
+ * asked to create from (src/sources/remote-sources.ts); the answer holds
+ * only what the source's hash names.
+ */
+const SYSTEM_ADMIN_OPS: ReadonlySet<AdminOp['op']> = new Set<AdminOp['op']>(['sourceOpen']);
 
 export interface ForeignPeer {
   /** The peer's system id; for a client, the system's own. */
@@ -36,7 +43,7 @@ export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | n
       // A client may message any actor (this system routes it on); another system only this one's.
       if (peer.clientKernel === undefined && to.kernel !== '' && systemOf(to.kernel) !== peer.self) return `a message for ${to.id}, which is not on this system`;
       if (body instanceof AdminRequest && to.id === peer.adminId) {
-        if (peer.clientKernel === undefined) return `an admin request (${body.request.op}) from another system`;
+        if (peer.clientKernel === undefined) return SYSTEM_ADMIN_OPS.has(body.request.op) ? null : `an admin request (${body.request.op}) from another system`;
         if (!CLIENT_ADMIN_OPS.has(body.request.op)) return `an admin request (${body.request.op}) a client may not make`;
       }
       return null;
