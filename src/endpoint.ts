@@ -21,7 +21,15 @@ interface Waiter {
   expired: boolean;
 }
 
-export class Endpoint {
+/** What `tell` / `ask` / `listen` are available on: the system itself, or a `private()` endpoint. */
+export interface MessageEndpoint {
+  readonly address: ActorAddress;
+  tell(target: ActorAddress, message: unknown): void;
+  ask(target: ActorAddress, message: unknown, timeoutMs?: number): Promise<unknown>;
+  listen(timeoutMs?: number): Promise<unknown>;
+}
+
+export class Endpoint implements MessageEndpoint {
   private readonly cell: Cell;
   private readonly inbox = new Fifo<unknown>();
   private readonly listeners = new Fifo<Waiter>();
@@ -165,4 +173,57 @@ export function replyOnce<T>(
     kernel.removeEndpoint(cell);
   };
   return { address: cell!.address, reply, cancel };
+}
+
+/**
+ * The face a system and a client share: a main endpoint for `tell` / `ask` /
+ * `listen`, private endpoints, and closing them all when it ends.
+ */
+export abstract class EndpointFront implements MessageEndpoint {
+  private readonly endpoints = new Set<Endpoint>();
+  private main: Endpoint | null = null;
+
+  /** The kernel the endpoints live on (set by the subclass before `openEndpoints`). */
+  protected abstract get endpointKernel(): Kernel;
+
+  /** Throws when the system (or the connection) is closed. */
+  protected abstract checkOpen(): void;
+
+  /** Call once the kernel exists. */
+  protected openEndpoints(): void {
+    this.main = this.newEndpoint();
+  }
+
+  get address(): ActorAddress {
+    return this.main!.address;
+  }
+
+  tell(target: ActorAddress, message: unknown): void {
+    this.main!.tell(target, message);
+  }
+
+  ask(target: ActorAddress, message: unknown, timeoutMs?: number): Promise<unknown> {
+    return this.main!.ask(target, message, timeoutMs);
+  }
+
+  listen(timeoutMs?: number): Promise<unknown> {
+    return this.main!.listen(timeoutMs);
+  }
+
+  /** A separate endpoint with its own tell / ask / listen. */
+  private(): MessageEndpoint {
+    this.checkOpen();
+    return this.newEndpoint();
+  }
+
+  /** Reject everything pending on every endpoint; later calls fail with `error`. */
+  protected closeEndpoints(error: Error): void {
+    for (const endpoint of this.endpoints) endpoint.close(error);
+  }
+
+  private newEndpoint(): Endpoint {
+    const endpoint = new Endpoint(this.endpointKernel);
+    this.endpoints.add(endpoint);
+    return endpoint;
+  }
 }

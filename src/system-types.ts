@@ -1,18 +1,11 @@
 /** The shapes ActorSystem and its clients share (kept apart so neither imports the other). */
-import type { ActorAddress } from './address.js';
 import type { AdminStatus } from './admin/admin.js';
 import type { KernelStatus } from './core/kernel.js';
 import type { ConventionStatusEntry } from './net/convention.js';
 import type { RemoteHostStatus } from './remote/remote-host.js';
 import type { BaseName } from './system-options.js';
 
-/** What `tell` / `ask` / `listen` are available on: the system itself, or a `private()` endpoint. */
-export interface MessageEndpoint {
-  readonly address: ActorAddress;
-  tell(target: ActorAddress, message: unknown): void;
-  ask(target: ActorAddress, message: unknown, timeoutMs?: number): Promise<unknown>;
-  listen(timeoutMs?: number): Promise<unknown>;
-}
+export type { MessageEndpoint } from './endpoint.js';
 
 export interface SystemStatus extends AdminStatus {
   systemId: string;

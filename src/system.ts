@@ -5,17 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ActorAddress } from './address.js';
-import { Admin, type AdminStatus } from './admin/admin.js';
+import { Admin } from './admin/admin.js';
 import { NameTable } from './admin/names.js';
 import type { Capabilities } from './core/capabilities.js';
-import type { KernelStatus } from './core/kernel.js';
+import type { Kernel, KernelStatus } from './core/kernel.js';
 import type { CreateOptions } from './core/lifecycle.js';
 import type { LogRecord } from './core/log.js';
 import { ControlDone, Created, FrameKind, type ControlOp } from './core/protocol.js';
 import { resolveSpec, type ActorSpec, type ResolvedSpec } from './core/spec.js';
-import { Endpoint, replyOnce } from './endpoint.js';
+import { EndpointFront, replyOnce } from './endpoint.js';
 import {
-  ActorCreationError,
   ActorSystemShutdownError,
   InvalidActorSpecError,
   ThespisError,
@@ -25,14 +24,13 @@ import type { ActorSystemClient, ConnectOptions } from './net/client.js';
 
 export type { ActorSystemClient, ConnectOptions };
 import type { BaseOptions, SystemBase } from './hosts/base.js';
-import type { ConventionStatusEntry } from './net/convention.js';
 import type { SystemNetwork } from './net/network.js';
 import { checkNetworkOptions, makeLogSink, OUTBOUND_ONLY, type ActorSystemOptions, type BaseName } from './system-options.js';
 import type { CreateOptions as SpecCreateOptions, SpecRef } from './core/spec.js';
 import { InlineBase } from './hosts/inline.js';
 import type { Startup } from './hosts/process/process-protocol.js';
 import type { RemoteHub } from './remote/hub.js';
-import type { ConnectHostOptions, RemoteHost, RemoteHostStatus } from './remote/remote-host.js';
+import type { ConnectHostOptions, RemoteHost } from './remote/remote-host.js';
 import { SystemSources } from './sources/system-sources.js';
 
 export type { Startup };
@@ -55,9 +53,7 @@ const BASES: Record<BaseName, (options: BaseOptions) => Promise<SystemBase>> = {
 const CREATE_TIMEOUT_MS = 60_000;
 const CONTROL_TIMEOUT_MS = 10_000;
 
-export class ActorSystem implements MessageEndpoint {
-  private readonly endpoint: Endpoint;
-  private readonly endpoints = new Set<Endpoint>();
+export class ActorSystem extends EndpointFront {
   private readonly admin: Admin;
   private network: SystemNetwork | null = null;
   private stopping: Promise<void> | null = null;
@@ -72,6 +68,7 @@ export class ActorSystem implements MessageEndpoint {
     private readonly logSink: (record: LogRecord) => void,
     sourceOptions: ActorSystemOptions['sources'],
   ) {
+    super();
     this.sources = new SystemSources(base.kernel, systemId, base.kernel.adminAddress, sourceOptions, logSink);
     this.admin = new Admin(base.kernel, base.kernel.adminAddress, names, capabilities, {
       sources: this.sources.registry,
@@ -89,7 +86,7 @@ export class ActorSystem implements MessageEndpoint {
         );
       },
     });
-    this.endpoint = this.newEndpoint();
+    this.openEndpoints();
   }
 
   static async start(options: ActorSystemOptions = {}): Promise<ActorSystem> {
@@ -165,10 +162,6 @@ export class ActorSystem implements MessageEndpoint {
     );
   }
 
-  get address(): ActorAddress {
-    return this.endpoint.address;
-  }
-
   /** "host:port" of the admin port this system really bound, or null without one. */
   get adminAddress(): string | null {
     return this.network?.adminAddress ?? null;
@@ -216,24 +209,6 @@ export class ActorSystem implements MessageEndpoint {
       this.hub ??= new RemoteHub(this.base.kernel, this.base.router, this.logSink);
     }
     return this.hub.connect(options);
-  }
-
-  tell(target: ActorAddress, message: unknown): void {
-    this.endpoint.tell(target, message);
-  }
-
-  ask(target: ActorAddress, message: unknown, timeoutMs?: number): Promise<unknown> {
-    return this.endpoint.ask(target, message, timeoutMs);
-  }
-
-  listen(timeoutMs?: number): Promise<unknown> {
-    return this.endpoint.listen(timeoutMs);
-  }
-
-  /** A separate endpoint with its own tell / ask / listen. */
-  private(): MessageEndpoint {
-    this.checkOpen();
-    return this.newEndpoint();
   }
 
   /**
@@ -309,7 +284,7 @@ export class ActorSystem implements MessageEndpoint {
       this.logSink({ level: 'warn', message: 'shutdown: some actors did not stop in time; stopping their threads', source: 'system', time: Date.now(), detail: String(error) });
     }
     const closed = new ActorSystemShutdownError('the actor system shut down');
-    for (const endpoint of this.endpoints) endpoint.close(closed);
+    this.closeEndpoints(closed);
     this.sources.close();
     // After the actors: their exits reach parents on other systems before the goodbye.
     await this.network?.close();
@@ -396,13 +371,11 @@ export class ActorSystem implements MessageEndpoint {
     }
   }
 
-  private newEndpoint(): Endpoint {
-    const endpoint = new Endpoint(this.base.kernel);
-    this.endpoints.add(endpoint);
-    return endpoint;
+  protected get endpointKernel(): Kernel {
+    return this.base.kernel;
   }
 
-  private checkOpen(): void {
+  protected checkOpen(): void {
     if (this.stopping !== null) throw new ActorSystemShutdownError('the actor system is shut down');
   }
 }

@@ -2,7 +2,8 @@
 // placement by capability across systems, failure detection (kill -9, a hung
 // member), graceful leave, outbound-only members and pre-registration.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActorSystem, DeadActorError, NoCompatibleSystemError, type ActorAddress, type ActorSystemClient } from '../dist/index.js';
+import { ActorExitRequest, ActorSystem, DeadActorError, NoCompatibleSystemError, type ActorAddress, type ActorSystemClient } from '../dist/index.js';
+import { Echo, Greeting } from './fixtures/basic-actors.js';
 import { ConventionWatcher, NeedsBlue, NeedsGpu, NeedsUnicorn, Parent, Where } from './fixtures/net/actors.js';
 import { DeadLetterCollector } from './fixtures/lifecycle-actors.js';
 import { members, shutdownAll, spawnSystem, startSystem, stopAll } from './net-helpers.js';
@@ -79,6 +80,32 @@ describe('placement across systems', () => {
     const onB = placed.filter((p) => p.kernel.startsWith(b.systemId)).length;
     expect(onA + onB).toBe(10);
     expect(Math.abs(onA - onB)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('across systems, the actor contract holds', () => {
+  it('registered classes stay typed, dead mail is a dead letter where the target lived, and a graceful leave reports children', async () => {
+    const leader = await startSystem({ admin: { port: 0 }, convention: FAST });
+    const member = await startSystem({ base: 'workers', workers: 1, admin: { port: 0 }, convention: { leader: leader.adminAddress!, ...FAST }, capabilities: { gpu: true } });
+    await Promise.all([members(leader, 2), members(member, 2)]);
+    // A registered message class, both ways between the systems (Echo's module registers it).
+    const echo = await member.createActor(Echo);
+    const reply = await leader.ask(echo, new Greeting('across'), 5000);
+    expect(reply).toBeInstanceOf(Greeting);
+    // Mail to an actor that is gone becomes a dead letter for the handler of its own system.
+    const collector = await member.createActor(DeadLetterCollector);
+    await member.ask(collector, 'start', 5000);
+    const short = await member.createActor(Where);
+    member.tell(short, new ActorExitRequest());
+    await eventually(async () => (await member.ask(short, 'x', 5000).then(() => undefined, () => true)));
+    leader.tell(short, 'to the departed');
+    await eventually(async () => ((await member.ask(collector, 'get', 5000)) as Array<{ msg: unknown }>).some((d) => d.msg === 'to the departed') || undefined);
+    // The member leaves gracefully: a parent on the leader hears its child exit.
+    const parent = await leader.createActor(Parent);
+    const child = (await leader.ask(parent, { child: 'NeedsGpu' }, 5000)) as ActorAddress;
+    expect(((await leader.ask(child, 'where', 5000)) as { kernel: string }).kernel.startsWith(member.systemId)).toBe(true);
+    await member.shutdown();
+    await eventually(async () => ((await leader.ask(parent, 'exits', 5000)) as string[]).includes(child.id) || undefined);
   });
 });
 

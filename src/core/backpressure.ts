@@ -32,12 +32,9 @@ export type FlowOp = Extract<ControlOp, { op: 'congested' } | { op: 'relieved' }
 export class Backpressure {
   /** What this kernel has been told is congested. */
   readonly congestion = new Congestion();
-  private readonly system: string;
   private readonly direct = (kernelId: string): boolean => this.kernel.host.routesDirect?.(kernelId) ?? false;
 
-  constructor(private readonly kernel: FlowKernel) {
-    this.system = systemOf(kernel.id);
-  }
+  constructor(private readonly kernel: FlowKernel) {}
 
   /** Called for every send when `congestion.active`: pause the sender if `to` is congested. */
   checkSend(from: ActorAddress | null, to: ActorAddress): void {

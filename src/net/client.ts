@@ -14,9 +14,9 @@ import { Kernel, type KernelHost } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { ControlDone, Created, FrameKind, type Frame } from '../core/protocol.js';
 import { resolveSpec, type ActorSpec, type CreateOptions } from '../core/spec.js';
-import { Endpoint, replyOnce } from '../endpoint.js';
+import { EndpointFront, replyOnce } from '../endpoint.js';
 import { ActorSystemShutdownError, InvalidActorSpecError, SystemConnectionError, ThespisError, creationError } from '../errors.js';
-import type { MessageEndpoint, SystemStatus } from '../system-types.js';
+import type { SystemStatus } from '../system-types.js';
 import { Channel } from '../transport/channel.js';
 import { openEnvelope } from '../transport/envelope.js';
 import type { StreamLink } from '../transport/stream-link.js';
@@ -122,7 +122,7 @@ class ClientHost implements KernelHost {
   }
 }
 
-export class ActorSystemClient implements MessageEndpoint {
+export class ActorSystemClient extends EndpointFront {
   /** The system's id. */
   readonly systemId: string;
   /** The system's capabilities when the client connected. */
@@ -130,8 +130,6 @@ export class ActorSystemClient implements MessageEndpoint {
   private readonly kernel: Kernel;
   private readonly host: ClientHost;
   private readonly stream: StreamLink;
-  private readonly endpoint: Endpoint;
-  private readonly endpoints = new Set<Endpoint>();
   private closedWith: Error | null = null;
   private readonly closed: Promise<void>;
 
@@ -143,6 +141,7 @@ export class ActorSystemClient implements MessageEndpoint {
     welcome: ClientWelcome,
     options: ConnectOptions,
   ) {
+    super();
     this.systemId = welcome.systemId;
     this.capabilities = welcome.capabilities;
     const logger = options.logger ?? ((record: LogRecord) => {
@@ -161,29 +160,8 @@ export class ActorSystemClient implements MessageEndpoint {
     this.host = new ClientHost(welcome.clientKernel, this.stream, logger);
     const main = `${welcome.systemId}:main`;
     this.kernel = new Kernel(welcome.clientKernel, this.host, new ActorAddress(main, `${main}.admin`), welcome.capabilities);
-    this.endpoint = this.newEndpoint();
+    this.openEndpoints();
     start();
-  }
-
-  get address(): ActorAddress {
-    return this.endpoint.address;
-  }
-
-  tell(target: ActorAddress, message: unknown): void {
-    this.endpoint.tell(target, message);
-  }
-
-  ask(target: ActorAddress, message: unknown, timeoutMs?: number): Promise<unknown> {
-    return this.endpoint.ask(target, message, timeoutMs);
-  }
-
-  listen(timeoutMs?: number): Promise<unknown> {
-    return this.endpoint.listen(timeoutMs);
-  }
-
-  private(): MessageEndpoint {
-    this.checkOpen();
-    return this.newEndpoint();
   }
 
   /** Create an actor in the system: a class with `static module`, or "<module>#<Export>" resolvable there. */
@@ -244,10 +222,15 @@ export class ActorSystemClient implements MessageEndpoint {
 
   /** Stop the system (children first); resolves once it has closed this connection. */
   async shutdown(): Promise<void> {
-    this.checkOpen();
-    this.kernel.admin({ op: 'shutdown' });
+    if (this.closedWith === null) {
+      this.shuttingDown = true;
+      this.kernel.admin({ op: 'shutdown' });
+    }
     await this.closed;
   }
+
+  /** This client asked the system to shut down: its end is no surprise. */
+  private shuttingDown = false;
 
   private received(record: Uint8Array): void {
     let frames: Frame[] | null;
@@ -272,8 +255,12 @@ export class ActorSystemClient implements MessageEndpoint {
   private lost(error: Error | undefined, reason?: Error): void {
     if (this.closedWith !== null) return;
     this.host.open = false;
-    this.closedWith = reason ?? new SystemConnectionError(`lost the connection to the system at ${this.adminAddress}${error !== undefined ? `: ${error.message}` : ''}`);
-    for (const endpoint of this.endpoints) endpoint.close(this.closedWith);
+    this.closedWith =
+      reason ??
+      (this.shuttingDown
+        ? new ActorSystemShutdownError('the actor system shut down')
+        : new SystemConnectionError(`lost the connection to the system at ${this.adminAddress}${error !== undefined ? `: ${error.message}` : ''}`));
+    this.closeEndpoints(this.closedWith);
     this.kernel.close();
   }
 
@@ -282,13 +269,11 @@ export class ActorSystemClient implements MessageEndpoint {
     return Promise.race([reply, this.closed.then(() => Promise.reject(this.closedWith))]);
   }
 
-  private newEndpoint(): Endpoint {
-    const endpoint = new Endpoint(this.kernel);
-    this.endpoints.add(endpoint);
-    return endpoint;
+  protected get endpointKernel(): Kernel {
+    return this.kernel;
   }
 
-  private checkOpen(): void {
+  protected checkOpen(): void {
     if (this.closedWith !== null) throw this.closedWith;
   }
 }

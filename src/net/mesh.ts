@@ -48,7 +48,7 @@ export interface MeshEvents {
   /** `peer` is gone; its session's unacknowledged frames were handed to `lost` first. */
   gone(peer: PeerLink, why: string): void;
   envelope(peer: PeerLink, record: Uint8Array): void;
-  convention(peer: PeerLink, message: unknown): void;
+  convention(peer: PeerLink, record: Uint8Array): void;
   lost(frames: Frame[]): void;
   /** Whether a gone peer is still wanted (redialled): leaders, invited systems. */
   wanted(peer: PeerLink): boolean;
@@ -179,8 +179,8 @@ export class Mesh implements PeerLinkOwner {
     this.events.envelope(peer, record);
   }
 
-  convention(peer: PeerLink, message: unknown): void {
-    this.events.convention(peer, message);
+  convention(peer: PeerLink, record: Uint8Array): void {
+    this.events.convention(peer, record);
   }
 
   lost(_peer: PeerLink, frames: Frame[]): void {

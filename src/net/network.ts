@@ -26,7 +26,7 @@ import { Inbound } from './inbound.js';
 import { Mesh } from './mesh.js';
 import type { PeerLink } from './peer-link.js';
 import { checkExposure, derivePsk } from './secret.js';
-import { encodeHello, type Hello } from './wire.js';
+import { encodeHello, readConvention, type Hello } from './wire.js';
 
 export interface NetworkOptions {
   admin?: { port: number; host?: string };
@@ -69,7 +69,7 @@ export class SystemNetwork {
   private constructor(
     private readonly ctx: NetworkContext,
     options: NetworkOptions,
-    private readonly psk: Buffer | null,
+    psk: Buffer | null,
   ) {
     const heartbeatMs = options.convention?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     const deadAfterMs = options.convention?.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
@@ -259,8 +259,9 @@ export class SystemNetwork {
     this.convention.gone(this.member(peer), why);
   }
 
-  private conventionRecord(peer: PeerLink, raw: unknown): void {
+  private conventionRecord(peer: PeerLink, record: Uint8Array): void {
     try {
+      const raw = readConvention(record);
       const message = raw as ConventionMessage;
       if (message !== null && typeof message === 'object' && message.t === 'kernelDown') {
         this.remoteKernelGone(peer, message.kernelId);

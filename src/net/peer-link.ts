@@ -23,7 +23,7 @@ import type { Link } from '../transport/link.js';
 import { Channel } from '../transport/channel.js';
 import type { StreamLink } from '../transport/stream-link.js';
 import { ACK_AFTER_MS, ACK_EVERY_RECORDS, Session, streamStarts, type SentRecord } from './session.js';
-import { LinkRecord, ackRecord, byeRecord, conventionRecord, heartbeatRecord, linkRecordKind, readBye, readConvention, readNumber, type SystemHello } from './wire.js';
+import { LinkRecord, ackRecord, byeRecord, conventionRecord, heartbeatRecord, linkRecordKind, readBye, readNumber, type SystemHello } from './wire.js';
 
 /** Unacknowledged bytes on a link to another system before its senders pause, and where they resume. */
 export const NET_HIGH_WATER_BYTES = 1024 * 1024;
@@ -36,8 +36,8 @@ export interface PeerLinkOwner {
   readonly selfKernel: string;
   /** An envelope from the peer, in order, each once. */
   envelope(peer: PeerLink, record: Uint8Array): void;
-  /** A membership record from the peer, in order, each once. */
-  convention(peer: PeerLink, message: unknown): void;
+  /** A membership record from the peer (wire.ts `readConvention` decodes it), in order, each once. */
+  convention(peer: PeerLink, record: Uint8Array): void;
   /** Frames sent and never acknowledged (the session restarted or the peer is gone). */
   lost(peer: PeerLink, frames: Frame[]): void;
   /** The peer started its side of the session over: it counted us as gone. */
@@ -189,6 +189,8 @@ export class PeerLink implements Link {
       this.owner.broken(this, `a resume count (${starts.outboundFrom}) beyond what was sent (${this.session.sent})`);
       return true;
     }
+    // The peer may have had more than its acks said: what it confirms now may end a congestion.
+    if (this.congested && this.session.unackedBytes < NET_LOW_WATER_BYTES) this.setCongested(false);
     this.hello = theirs;
     this.conn = conn;
     this.connDialedByMe = dialedByMe;
@@ -240,7 +242,7 @@ export class PeerLink implements Link {
         case LinkRecord.Convention:
           if (this.numbered()) {
             if (kind === 0) this.owner.envelope(this, record);
-            else this.owner.convention(this, readConvention(record));
+            else this.owner.convention(this, record);
           }
           return;
         case LinkRecord.Ack:
