@@ -7,7 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActorAddress, ActorSystem, InvalidActorSpecError, type ActorSystemOptions, type BaseName } from '../dist/index.js';
+import { ActorAddress, ActorSystem, InvalidActorSpecError, nativeStatus, type ActorSystemOptions, type BaseName } from '../dist/index.js';
 import { eventually } from './conformance/bases.js';
 import { removeTempDirs, zipBytes } from './sources-helpers.js';
 
@@ -182,5 +182,19 @@ describe.each(['inline', 'workers', 'processes'] as const)('loadable sources on 
     const noExport = await s.loadActorSource(await zipBytes({ 'c.js': 'export const c = 1;\n' }));
     await createFails(s, 'c.js#C', noExport, /has no actor class exported as "C"/);
     await createFails(s, 'nothere.js#C', noExport, /has no module nothere\.js/);
+  });
+});
+
+describe('a source’s actor in a process started each way', () => {
+  const startups = nativeStatus().available ? (['spawn', 'fork', 'forkserver'] as const) : (['spawn'] as const);
+  it.each(startups)('startup %s', async (startup) => {
+    const s = await start('processes');
+    await authority(s, 'AcceptAll');
+    const hash = await s.loadActorSource(BILLING);
+    const biller = await s.createActor('billing.js#Biller', { sourceHash: hash, startup });
+    const bill = (await s.ask(biller, { bill: 1 }, 10_000)) as Bill;
+    expect(bill.total).toBe(2);
+    expect(bill.pid).not.toBe(process.pid);
+    expect(await s.ask(biller, 'child', 10_000)).toMatchObject({ fromChild: 'billing child' });
   });
 });

@@ -131,56 +131,87 @@ describe('creating on another system from a source it lacks', () => {
   });
 });
 
-describe('a fetch answered with the wrong bytes', () => {
-  it('is refused with a log line, and the create fails back to the requester', async () => {
+/**
+ * A hand-made peer system on `target`'s admin port: frames it sends go
+ * through a channel of its own; frames it gets are collected, and each one
+ * is shown to `answer` (which may send more).
+ */
+async function handMadePeer(target: ActorSystem, answer: (frame: Frame, peer: { send(frame: Frame): void }) => void = () => undefined) {
+  const peerId = randomBytes(4).toString('hex');
+  const main = `${peerId}:main`;
+  const targetMain = `${target.systemId}:main`;
+  const colon = target.adminAddress!.lastIndexOf(':');
+  const socket: Socket = connect(Number(target.adminAddress!.slice(colon + 1)), target.adminAddress!.slice(0, colon));
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(framed(encodeHello({ kind: 'system', systemId: peerId, adminAddress: null, capabilities: {}, received: 0, generation: 0 })));
+  const channel = new Channel(targetMain, main, (envelope) => socket.write(framed(envelope)));
+  const send = (frame: Frame): void => {
+    channel.send(frame);
+    channel.flush();
+  };
+  const framer = createFramer(64 * 1024 * 1024);
+  const received: unknown[] = [];
+  let greeted = false;
+  socket.on('data', (chunk: Buffer) => {
+    for (const record of framer.push(chunk)) {
+      if (!greeted) {
+        greeted = true;
+        continue;
+      }
+      const envelope = record[0] === 0 ? null : openEnvelope(record);
+      if (envelope === null) continue;
+      for (const frame of channel.receive(envelope.payload, [], true)) {
+        if (frame[0] === FrameKind.Message) received.push(frame[3]);
+        answer(frame, { send });
+      }
+    }
+  });
+  await eventually(() => (greeted ? true : undefined));
+  return { peerId, main, targetMain, socket, send, received, address: (n: number) => new ActorAddress(main, `${main}.${n}`) };
+}
+
+describe('fetches between hand-made peers and a system', () => {
+  it('a fetch answered with bytes of another hash is refused with a log line, and the create fails back to the requester', async () => {
     const logs: string[] = [];
     const target = await startSystem({ admin: { port: 0 }, sources: SOURCES }, logs);
     const billing = await readSource(`${FIXTURES}billing`);
     const other = await readSource(`${FIXTURES}other`);
-    // A hand-made peer system: sends a create from the billing source, and
-    // answers the fetch that follows with the other source's bytes.
-    const peerId = randomBytes(4).toString('hex');
-    const peerMain = `${peerId}:main`;
-    const targetMain = `${target.systemId}:main`;
-    const colon = target.adminAddress!.lastIndexOf(':');
-    const socket: Socket = connect(Number(target.adminAddress!.slice(colon + 1)), target.adminAddress!.slice(0, colon));
-    socket.on('error', () => undefined);
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(framed(encodeHello({ kind: 'system', systemId: peerId, adminAddress: null, capabilities: {}, received: 0, generation: 0 })));
-    const channel = new Channel(targetMain, peerMain, (envelope) => socket.write(framed(envelope)));
-    const framer = createFramer(64 * 1024 * 1024);
-    const received: Frame[] = [];
-    let hello = true;
-    socket.on('data', (chunk: Buffer) => {
-      for (const record of framer.push(chunk)) {
-        if (hello) {
-          hello = false;
-          continue;
-        }
-        const envelope = record[0] === 0 ? null : openEnvelope(record);
-        if (envelope === null) continue;
-        for (const frame of channel.receive(envelope.payload, [], true)) {
-          received.push(frame);
-          const body = frame[0] === FrameKind.Message ? frame[3] : undefined;
-          if (body instanceof AdminRequest && body.request.op === 'sourceOpen') {
-            channel.send([FrameKind.Message, body.request.reply, null, new SourceOpened(billing.hash, undefined, other.bytes)]);
-            channel.flush();
-          }
-        }
-      }
+    // It sends a create from the billing source, and answers the fetch that follows with the other source's bytes.
+    const peer = await handMadePeer(target, (frame, { send }) => {
+      const body = frame[0] === FrameKind.Message ? frame[3] : undefined;
+      if (body instanceof AdminRequest && body.request.op === 'sourceOpen') send([FrameKind.Message, body.request.reply, null, new SourceOpened(billing.hash, undefined, other.bytes)]);
     });
-    await eventually(() => (hello ? undefined : true));
-    const address = new ActorAddress(targetMain, `${peerMain}.7`);
-    const parent = new ActorAddress(peerMain, `${peerMain}.1`);
-    const ack = new ActorAddress(peerMain, `${peerMain}.2`);
-    channel.send([FrameKind.Create, { address, parent, ack, spec: { module: `thespis-mod://src/${billing.hash}/billing.js`, exportName: 'Biller', sourceHash: billing.hash } }]);
-    channel.flush();
-    const created = await eventually(() => received.map((f) => (f[0] === FrameKind.Message ? f[3] : undefined)).find((b): b is Created => b instanceof Created));
+    const address = new ActorAddress(peer.targetMain, `${peer.main}.7`);
+    peer.send([FrameKind.Create, { address, parent: peer.address(1), ack: peer.address(2), spec: { module: `thespis-mod://src/${billing.hash}/billing.js`, exportName: 'Biller', sourceHash: billing.hash } }]);
+    const created = await eventually(() => peer.received.find((b): b is Created => b instanceof Created));
     expect(created.error).toMatch(/sent bytes of another hash \([0-9a-f]{64}\); refused/);
     expect(created.errorName).toBe('InvalidActorSpecError');
-    expect(logs.some((l) => l.startsWith(`error system outbound:${peerId} answered a fetch of source ${billing.hash} with bytes whose hash is ${other.hash}; refused`))).toBe(true);
+    expect(logs.some((l) => l.startsWith(`error system outbound:${peer.peerId} answered a fetch of source ${billing.hash} with bytes whose hash is ${other.hash}; refused`))).toBe(true);
     expect((await target.status()).sources).toEqual([]);
-    socket.destroy();
+    peer.socket.destroy();
+  });
+
+  it('a system serves a loaded source to a peer that asks for itself, and to nobody else', async () => {
+    const logs: string[] = [];
+    const target = await startSystem({ admin: { port: 0 }, sources: SOURCES }, logs);
+    await target.createActor(`${AUTHORITIES}#AcceptAll`);
+    const hash = await target.loadActorSource(`${FIXTURES}billing`);
+    const peer = await handMadePeer(target);
+    const admin = new ActorAddress(peer.targetMain, `${peer.targetMain}.admin`);
+    peer.send([FrameKind.Message, admin, peer.address(3), new AdminRequest({ op: 'sourceOpen', hash, withBytes: true, reply: peer.address(3) })]);
+    const opened = await eventually(() => peer.received.find((b): b is SourceOpened => b instanceof SourceOpened));
+    expect(opened.error).toBeUndefined();
+    expect((await readSource(opened.bytes!)).hash).toBe(hash);
+    // An answer for a third system's endpoint is not sent.
+    const third = new ActorAddress('0badc0de:main', '0badc0de:main.1');
+    peer.send([FrameKind.Message, admin, peer.address(4), new AdminRequest({ op: 'sourceOpen', hash, withBytes: true, reply: third })]);
+    await eventually(() => logs.find((l) => l.includes('a source fetch for 0badc0de:main from') && l.includes('another system; dropped')));
+    // Other admin requests stay refused to other systems.
+    peer.send([FrameKind.Message, admin, peer.address(5), new AdminRequest({ op: 'sourceUnload', hash, reply: peer.address(5) })]);
+    await eventually(() => logs.find((l) => l.includes('an admin request (sourceUnload) from another system')));
+    expect((await target.status()).sources).toEqual([expect.objectContaining({ hash, state: 'loaded' })]);
+    peer.socket.destroy();
   });
 });
 

@@ -6,6 +6,7 @@
 import type { ActorAddress } from '../address.js';
 import { AdminRequest, type AdminOp } from '../core/admin-request.js';
 import type { Capabilities } from '../core/capabilities.js';
+import { systemOf } from '../core/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { ControlDone } from '../core/protocol.js';
@@ -61,12 +62,12 @@ export class Admin {
   }
 
   private receive(message: unknown, sender: ActorAddress | null): void {
-    if (message instanceof AdminRequest) this.handle(message.request);
+    if (message instanceof AdminRequest) this.handle(message.request, sender);
     else if (message instanceof ChildActorExited) return; // top-level exits: the system does not pass them on
     else this.hooks.sources.answer(message, sender); // the source authority's answers
   }
 
-  private handle(op: AdminOp): void {
+  private handle(op: AdminOp, sender: ActorAddress | null): void {
     switch (op.op) {
       case 'deadLetter':
         this.deadLetter(op.to, op.body, op.from);
@@ -89,7 +90,8 @@ export class Admin {
       case 'sourceLoad':
       case 'sourceUnload':
       case 'sourceOpen':
-        handleSourceOp(op, {
+        handleSourceOp(op, sender, {
+          systemId: systemOf(this.kernel.id),
           registry: this.hooks.sources,
           send: (to, body) => this.kernel.send(this.address, to, body),
           warn: (message) => this.hooks.log({ level: 'warn', message, source: 'admin', time: Date.now() }),

@@ -15,7 +15,10 @@ export interface AdminCall<T> {
   readonly address: ActorAddress;
 }
 
-/** Sends `op(replyAddress)` with `send` (to the own admin by default); the first message to the endpoint settles it. */
+/**
+ * Sends `op(replyAddress)` with `send` (to the own admin by default); the
+ * first message to the endpoint settles it.
+ */
 export function callAdmin<T>(
   kernel: SourceRequester,
   op: (reply: ActorAddress) => AdminOp,
@@ -37,6 +40,8 @@ export function callAdmin<T>(
       kernel.removeEndpoint(cell);
       reject(new ActorTimeoutError(`${what}: no answer within ${timeoutMs} ms`));
     }, timeoutMs);
+    // A guard against an admin that is gone, not a reason to keep the process alive.
+    timer.unref();
   });
   send(op(cell.address));
   return { reply, address: cell.address };

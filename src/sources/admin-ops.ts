@@ -7,6 +7,7 @@
  */
 import { ActorAddress } from '../address.js';
 import type { AdminOp } from '../core/admin-request.js';
+import { systemOf } from '../core/flow.js';
 import { isSourceHash } from './canonical.js';
 import { SourceReply } from './protocol.js';
 import type { SourceRegistry } from './registry.js';
@@ -18,9 +19,11 @@ export interface SourceOpsContext {
   /** Send from the admin's address. */
   send(to: ActorAddress, body: unknown): void;
   warn(message: string): void;
+  readonly systemId: string;
 }
 
-export function handleSourceOp(op: SourceOp, ctx: SourceOpsContext): void {
+/** `sender`: who sent the request (null from a kernel of this system; checked by net/foreign.ts when from another). */
+export function handleSourceOp(op: SourceOp, sender: ActorAddress | null, ctx: SourceOpsContext): void {
   const { registry } = ctx;
   switch (op.op) {
     case 'sourceAuthority':
@@ -31,6 +34,11 @@ export function handleSourceOp(op: SourceOp, ctx: SourceOpsContext): void {
       return;
     case 'sourceOpen':
       if (!(op.reply instanceof ActorAddress)) return ctx.warn('a sourceOpen request without a reply address; dropped');
+      // Another system fetches for itself: the answer (a whole source) goes
+      // only to an endpoint of the system that asked.
+      if (systemOf(op.reply.kernel) !== ctx.systemId && (sender === null || systemOf(sender.kernel) !== systemOf(op.reply.kernel))) {
+        return ctx.warn(`a source fetch for ${op.reply.kernel} from ${String(sender?.kernel)}, another system; dropped`);
+      }
       if (!isSourceHash(op.hash)) return ctx.send(op.reply, new SourceReply(undefined, `not a source hash: ${JSON.stringify(op.hash)}`, 'InvalidActorSpecError'));
       registry.open(op.hash, op.withBytes === true, op.reply);
       return;

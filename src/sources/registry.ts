@@ -21,7 +21,7 @@ import type { ActorAddress } from '../address.js';
 import { systemOf } from '../core/flow.js';
 import type { LogLevel } from '../core/log.js';
 import { LoadedSource, PoisonMessage, UnloadedSource, ValidatedSource, ValidateSource } from '../messages.js';
-import { decodeCanonical, encodeCanonical } from './canonical.js';
+import { encodeCanonical } from './canonical.js';
 import { SourceOpened } from './protocol.js';
 
 export interface RegistryContext {
@@ -111,7 +111,7 @@ export class SourceRegistry {
     if (authority === null) {
       if (fetched) {
         this.entries.set(hash, entry);
-        this.settle(entry, 'loaded', info);
+        this.settle(entry, info);
         return;
       }
       this.remember(hash, `source ${hash} was loaded while no source authority was registered, so it was ignored: register one (registerSourceAuthority) and load it again`);
@@ -236,13 +236,13 @@ export class SourceRegistry {
       }
       if (this.entries.get(entry.hash) !== entry || entry.state !== 'pending') return;
     }
-    this.settle(entry, 'loaded', sourceInfo);
+    this.settle(entry, sourceInfo);
   }
 
-  private settle(entry: Entry, state: 'loaded', sourceInfo: string | undefined): void {
+  private settle(entry: Entry, sourceInfo: string | undefined): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
-    entry.state = state;
+    entry.state = 'loaded';
     entry.sourceInfo = sourceInfo;
     entry.since = Date.now();
     this.ctx.log('info', `source ${entry.hash} loaded${sourceInfo ? ` (${sourceInfo})` : ''}`);
@@ -281,9 +281,4 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Canonical bytes checked and counted: for a load whose bytes came from outside this thread. */
-export function checkedCanonical(bytes: Uint8Array): number {
-  return decodeCanonical(bytes).size;
 }

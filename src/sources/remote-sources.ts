@@ -82,8 +82,12 @@ export class RemoteSources {
       let failure: Error | null = null;
       if (ready !== null) await ready.catch((error: Error) => (failure = error));
       queue.shift();
-      if (failure === null) place(request);
-      else this.refuse(request, failure);
+      try {
+        if (failure === null) place(request);
+        else this.refuse(request, failure);
+      } catch (error) {
+        this.ctx.log('warn', `a create from system ${from} could not be placed: ${(error as Error).message}`);
+      }
       // Messages that came for it while it waited were held here: now they go on (or die).
       const k = this.ctx.kernel;
       const { replay, orphaned } = k.holds.created(request.address.id);
@@ -133,7 +137,7 @@ export class RemoteSources {
     const k = this.ctx.kernel;
     const adminKernel = `${from}:main`;
     const admin = new ActorAddress(adminKernel, `${adminKernel}.admin`);
-    const call = callAdmin<unknown>(k, (reply) => ({ op: 'sourceOpen', hash, withBytes: true, reply }), FETCH_TIMEOUT_MS, `fetching source ${hash} from ${from}`, (op) => k.send(null, admin, new AdminRequest(op)));
+    const call = callAdmin<unknown>(k, (reply) => ({ op: 'sourceOpen', hash, withBytes: true, reply }), FETCH_TIMEOUT_MS, `fetching source ${hash} from ${from}`, (op) => k.send(op.op === 'sourceOpen' ? op.reply : null, admin, new AdminRequest(op)));
     // Its system gone, the watch answers at once instead of the timeout.
     k.watch(admin, call.address, null);
     const answer = await call.reply.finally(() => k.unwatch(admin, call.address));
