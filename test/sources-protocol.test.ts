@@ -198,3 +198,16 @@ describe('a source’s actor in a process started each way', () => {
     expect(await s.ask(biller, 'child', 10_000)).toMatchObject({ fromChild: 'billing child' });
   });
 });
+
+describe('the example', () => {
+  it('examples/sources.js runs: load, validation, a create from the source, unload', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const example = fileURLToPath(new URL('../examples/sources.js', import.meta.url));
+    const out = execFileSync(process.execPath, [example], { encoding: 'utf8', timeout: 30_000 });
+    const hash = /as ([0-9a-f]{64})/.exec(out)![1];
+    expect(out).toContain(`source ${hash} loaded (small enough)`);
+    expect(out).toMatch(/biller answered \{\s+amount: 40,\s+tax: 10/);
+    expect(out).toMatch(/after unload, biller still answers \{\s+amount: 4,\s+tax: 1/);
+    expect(out).toContain(`InvalidActorSpecError: source ${hash} was unloaded`);
+  });
+});
