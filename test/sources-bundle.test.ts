@@ -55,6 +55,24 @@ describe('one source, one hash', () => {
     expect((await readSource(await zipBytes({ ...FILES, 'extra.js': '' }))).hash).not.toBe(base.hash);
   });
 
+  it('canonical bytes have one form: entries out of order or repeated are refused', () => {
+    const entry = (path: string, content: string): Buffer => {
+      const p = Buffer.from(path);
+      const c = Buffer.from(content);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(p.length);
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(c.length);
+      return Buffer.concat([head, p, size, c]);
+    };
+    const magic = Buffer.from('thespis-source/1\n');
+    expect([...decodeCanonical(Buffer.concat([magic, entry('a.js', '1'), entry('b.js', '2')])).keys()]).toEqual(['a.js', 'b.js']);
+    expect(() => decodeCanonical(Buffer.concat([magic, entry('b.js', '2'), entry('a.js', '1')]))).toThrow(/"a\.js" is out of order or repeated/);
+    expect(() => decodeCanonical(Buffer.concat([magic, entry('a.js', '1'), entry('a.js', '1')]))).toThrow(/"a\.js" is out of order or repeated/);
+    expect(() => decodeCanonical(Buffer.concat([magic, entry('../a.js', '1')]))).toThrow(/climbs out/);
+    expect(() => decodeCanonical(Buffer.concat([magic, entry('a.js', '1')]).subarray(0, 29))).toThrow(/end inside a file/);
+  });
+
   it('canonical bytes decode back to the same files, and arbitrary changes to them fail only with InvalidSourceError', () => {
     const files = new Map(Object.entries(FILES).map(([p, c]) => [p, new TextEncoder().encode(c as string)]));
     const bytes = encodeCanonical(files);

@@ -73,7 +73,8 @@ describe('creating on another system from a source it lacks', () => {
 
   it('keeps an actor’s messages to a child placed on another system in order while its source is fetched', async () => {
     const { leader, hash } = await leaderWithSource();
-    await member(leader, { capabilities: { gpu: true } });
+    // On worker threads: the messages held on the system's thread must follow the create there.
+    await member(leader, { base: 'workers', workers: 2, capabilities: { gpu: true } });
     await members(leader, 2);
     const spawner = await leader.createActor(`${AUTHORITIES}#Spawner`);
     expect(await leader.ask(spawner, { spawn: 'trainer.js#Trainer', sourceHash: hash, requirements: { gpu: true }, count: 200 }, 5000)).toBe('spawned');
