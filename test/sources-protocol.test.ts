@@ -109,9 +109,13 @@ describe.each(['inline', 'workers', 'processes'] as const)('loadable sources on 
     await eventually(() => logs.find((l) => l.includes(`ignored a ValidatedSource for ${hash}`)));
     expect(created).toBeNull();
     expect((await s.status()).sources).toEqual([expect.objectContaining({ hash, state: 'pending' })]);
+    // An actor's create from it waits too (its kernel asks the admin, which answers once it is settled).
+    const loader = await s.createActor(`${AUTHORITIES}#Loader`);
+    const fromActor = s.ask(loader, { create: 'billing.js#Biller', sourceHash: hash }, 20_000);
     expect(await s.ask(delayed, 'go', 5000)).toBe('went');
     await creating;
     expect(await s.ask(created!, { bill: 3 }, 10_000)).toMatchObject({ total: 6 });
+    expect(await fromActor).toMatchObject({ source: 'billing', total: 2 });
   });
 
   it('names why a hash cannot be used: unknown, rejected, unloaded, not a hash', async () => {
@@ -182,6 +186,9 @@ describe.each(['inline', 'workers', 'processes'] as const)('loadable sources on 
     const noExport = await s.loadActorSource(await zipBytes({ 'c.js': 'export const c = 1;\n' }));
     await createFails(s, 'c.js#C', noExport, /has no actor class exported as "C"/);
     await createFails(s, 'nothere.js#C', noExport, /has no module nothere\.js/);
+    const climbing = await s.loadActorSource(await zipBytes({ 'lib/d.js': "export { x } from '../../outside.js';\n" }));
+    await createFails(s, 'lib/d.js#D', climbing, /climbs out of its module tree thespis-mod:\/\/src\/[0-9a-f]{64}\//);
+    await expect(s.createActor('../d.js#D', { sourceHash: climbing })).rejects.toThrow(/is not a file inside source/);
   });
 });
 
