@@ -5,7 +5,7 @@
  * read as it is (bounded), for archives.ts to unpack where archives are
  * read; bytes are passed on.
  */
-import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat as statOf } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { canonicalPath, checkGrowth, encodeCanonical } from './canonical.js';
 import { InvalidSourceError } from './errors.js';
@@ -25,7 +25,8 @@ export async function readSourceInput(input: string | Uint8Array, limits: Source
   }
   if (typeof input !== 'string' || input === '') throw new TypeError('a source is a path (a directory, .zip, .tgz or .tar) or its bytes (a Uint8Array)');
   const path = resolve(input);
-  const stat = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+  // The path named is followed if it is a link; links inside a directory are refused.
+  const stat = await statOf(path).catch((error: NodeJS.ErrnoException) => {
     throw new InvalidSourceError(`cannot read source ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
   });
   if (stat.isDirectory()) return { bytes: encodeCanonical(await readDirectory(path, limits), limits), info: path };
