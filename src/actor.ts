@@ -10,7 +10,7 @@ import { takeConstructing } from './core/construct.js';
 import type { Kernel } from './core/kernel.js';
 import type { CreateOptions } from './core/lifecycle.js';
 import { makeLogger, type Logger } from './core/log.js';
-import { resolveSpec, type ActorSpec, type TroupeOptions } from './core/spec.js';
+import { childSourceHash, resolveSpec, type ActorSpec, type TroupeOptions } from './core/spec.js';
 import { InvalidActorAddressError, ThespisError } from './errors.js';
 
 const CELL = Symbol('thespis.actor.cell');
@@ -72,10 +72,30 @@ export abstract class Actor {
     this.kernel.send(this[CELL].address, target, message);
   }
 
-  /** Returns the child's address at once; messages to it wait until it exists. */
+  /**
+   * Returns the child's address at once; messages to it wait until it exists.
+   * An actor from a loaded source creates from that source unless told
+   * otherwise (`sourceHash`, or a spec with a scheme such as `file:`).
+   */
   createActor(spec: ActorSpec, options: CreateOptions = {}): ActorAddress {
-    const resolved = resolveSpec(spec, options.sourceHash);
+    const resolved = resolveSpec(spec, childSourceHash(spec, options.sourceHash, this[CELL].extra?.sourceHash));
     return this.kernel.lifecycle.create(this[CELL], resolved, options);
+  }
+
+  /**
+   * Loads an actor source (a directory or archive path here, or its bytes)
+   * into this system; resolves to its hash once the system has it (validated
+   * or not: see registerSourceAuthority).
+   */
+  async loadActorSource(source: string | Uint8Array): Promise<string> {
+    const { requestLoad } = await import('./sources/kernel-requests.js');
+    return requestLoad(this.kernel, source);
+  }
+
+  /** Stops new creates from a source (running actors keep running); resolves to whether it was loaded. */
+  async unloadActorSource(sourceHash: string): Promise<boolean> {
+    const { requestUnload } = await import('./sources/kernel-requests.js');
+    return requestUnload(this.kernel, sourceHash);
   }
 
   /** Delivers `WakeupMessage { delayMs, payload }` from itself after `delayMs`. */
@@ -101,7 +121,7 @@ export abstract class Actor {
     this.kernel.admin({ op: 'sourceAuthority', address: this.myAddress });
   }
 
-  /** Receive LoadedSource / UnloadedSource. */
+  /** Receive LoadedSource / UnloadedSource (a LoadedSource for each source loaded now first). */
   notifyOnSourceAvailability(start = true): void {
     this.kernel.admin({ op: 'sourceNotify', address: this.myAddress, start });
   }

@@ -41,6 +41,15 @@ export interface ActorSystemOptions {
   secret?: string;
   /** Allow an admin port beyond loopback without a secret. */
   insecure?: boolean;
+  /** Loadable sources (see README "Loadable sources"). */
+  sources?: SourceOptions;
+}
+
+export interface SourceOptions {
+  /** How long the source authority has to answer a ValidateSource before the load expires. Default 120000 (2 minutes). */
+  validationTimeoutMs?: number;
+  /** The directory whose packages (node_modules) sources' bare imports resolve against. Default: the entry script's directory, else the working directory. */
+  packagesFrom?: string;
 }
 
 export const OUTBOUND_ONLY = 'Outbound Only';
@@ -70,6 +79,8 @@ export function checkNetworkOptions(options: ActorSystemOptions): void {
       throw new TypeError(`ActorSystem.start: a convention member needs an admin port (admin: { port: 0 }), or the capability '${OUTBOUND_ONLY}': true`);
     }
   }
+  const timeout = options.sources?.validationTimeoutMs;
+  if (timeout !== undefined && (!(timeout > 0) || !Number.isFinite(timeout))) throw new TypeError('ActorSystem.start: sources.validationTimeoutMs must be a positive number of milliseconds');
   if (options.capabilities?.[OUTBOUND_ONLY] === true && admin !== undefined) {
     throw new TypeError(`ActorSystem.start: an '${OUTBOUND_ONLY}' system opens no admin port: drop the admin option`);
   }

@@ -31,6 +31,7 @@ import { InlineBase } from './hosts/inline.js';
 import type { Startup } from './hosts/process/process-protocol.js';
 import type { RemoteHub } from './remote/hub.js';
 import type { ConnectHostOptions, RemoteHost } from './remote/remote-host.js';
+import { SystemSources } from './sources/system-sources.js';
 
 export type { Startup };
 
@@ -57,6 +58,7 @@ export class ActorSystem extends EndpointFront {
   private network: SystemNetwork | null = null;
   private stopping: Promise<void> | null = null;
   private hub: RemoteHub | null = null;
+  private readonly sources: SystemSources;
 
   private constructor(
     readonly systemId: string,
@@ -64,9 +66,12 @@ export class ActorSystem extends EndpointFront {
     private readonly names: NameTable,
     capabilities: Capabilities,
     private readonly logSink: (record: LogRecord) => void,
+    sourceOptions: ActorSystemOptions['sources'],
   ) {
     super();
+    this.sources = new SystemSources(base.kernel, systemId, base.kernel.adminAddress, sourceOptions, logSink);
     this.admin = new Admin(base.kernel, base.kernel.adminAddress, names, capabilities, {
+      sources: this.sources.registry,
       applyCapabilities: (caps) => this.applyCapabilities(caps),
       shutdown: () => void this.shutdown(),
       log: logSink,
@@ -104,7 +109,7 @@ export class ActorSystem extends EndpointFront {
       resourceLimits: options.resourceLimits,
       startup: options.startup,
     });
-    const system = new ActorSystem(systemId, base, names, capabilities, logSink);
+    const system = new ActorSystem(systemId, base, names, capabilities, logSink, options.sources);
     const outboundOnly = capabilities[OUTBOUND_ONLY] === true;
     if (options.admin !== undefined || options.convention !== undefined || outboundOnly) {
       try {
@@ -139,6 +144,13 @@ export class ActorSystem extends EndpointFront {
         actors: () => this.base.approxActors(),
         notify: (address, capabilities, added) => this.admin.conventionChanged(address, capabilities, added),
         log: this.logSink,
+        admitCreate: this.sources.remoteCreates(
+          () => this.admin.capabilities,
+          (systemId) => {
+            const entry = this.network?.status(0).find((e) => e.systemId === systemId);
+            return entry === undefined ? undefined : { name: entry.adminAddress, leader: entry.leader };
+          },
+        ),
       },
       {
         admin: options.admin,
@@ -197,6 +209,22 @@ export class ActorSystem extends EndpointFront {
       this.hub ??= new RemoteHub(this.base.kernel, this.base.router, this.logSink);
     }
     return this.hub.connect(options);
+  }
+
+  /**
+   * Loads an actor source (a directory, .zip, .tgz or .tar, or its bytes) and
+   * resolves to its hash once it is read; nothing from it runs until the
+   * source authority validates it (a create from it waits for that).
+   */
+  loadActorSource(source: string | Uint8Array): Promise<string> {
+    this.checkOpen();
+    return this.sources.load(source);
+  }
+
+  /** Stops new creates from the source (running actors keep running); resolves to whether it was loaded. */
+  async unloadActorSource(sourceHash: string): Promise<boolean> {
+    this.checkOpen();
+    return this.sources.unload(sourceHash);
   }
 
   /** Set (or with no value, remove) a capability; resolves after actors that no longer qualify stopped. */
@@ -267,6 +295,7 @@ export class ActorSystem extends EndpointFront {
     }
     const closed = new ActorSystemShutdownError('the actor system shut down');
     this.closeEndpoints(closed);
+    this.sources.close();
     // After the actors: their exits reach parents on other systems before the goodbye.
     await this.network?.close();
     await this.hub?.closeAll();
@@ -287,8 +316,12 @@ export class ActorSystem extends EndpointFront {
    * load it here first, as a class at hand would be.
    */
   private async withClass(resolved: ResolvedSpec): Promise<ResolvedSpec> {
-    if (resolved.cls !== undefined || resolved.ref === undefined || resolved.ref.sourceHash !== undefined) return resolved;
-    const cls = await this.base.kernel.host.loadClass(resolved.ref);
+    const ref = resolved.ref;
+    if (ref === undefined) return resolved;
+    // A source's class: once its validation is over, and only while it is loaded.
+    if (ref.sourceHash !== undefined) return { ...resolved, cls: await this.sources.classFor(ref, ref.sourceHash) };
+    if (resolved.cls !== undefined) return resolved;
+    const cls = await this.base.kernel.host.loadClass(ref);
     return { ...resolved, cls };
   }
 

@@ -6,11 +6,14 @@
 import type { ActorAddress } from '../address.js';
 import { AdminRequest, type AdminOp } from '../core/admin-request.js';
 import type { Capabilities } from '../core/capabilities.js';
+import { systemOf } from '../core/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { ControlDone } from '../core/protocol.js';
 import type { CreateOptions, SpecRef } from '../core/spec.js';
 import { ActorSystemConventionUpdate, ChildActorExited, DeadEnvelope } from '../messages.js';
+import { handleSourceOp } from '../sources/admin-ops.js';
+import type { SourceRegistry, SourceStatus } from '../sources/registry.js';
 import type { NameTable } from './names.js';
 
 export interface AdminHooks {
@@ -27,12 +30,16 @@ export interface AdminHooks {
   clientCreate(spec: SpecRef, options: CreateOptions, ack: ActorAddress): void;
   /** The system's status, sent to `reply`. */
   status(reply: ActorAddress): void;
+  /** Loadable sources: the authority protocol's bookkeeping (src/sources). */
+  readonly sources: SourceRegistry;
 }
 
 export interface AdminStatus {
   deadLetters: { delivered: number; dropped: number; handler: string | null };
   globalNames: number;
   capabilities: Capabilities;
+  /** Loadable sources loaded or being validated. */
+  sources: SourceStatus[];
 }
 
 export class Admin {
@@ -41,8 +48,6 @@ export class Admin {
   private deadDelivered = 0;
   private deadDropped = 0;
   readonly conventionWatchers = new Map<string, ActorAddress>();
-  readonly sourceWatchers = new Map<string, ActorAddress>();
-  sourceAuthority: ActorAddress | null = null;
   private capabilityChain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -53,15 +58,16 @@ export class Admin {
     private readonly hooks: AdminHooks,
   ) {
     this.capabilities = { ...capabilities };
-    kernel.createEndpoint({ receiveMessage: (message) => this.receive(message) }, address.id);
+    kernel.createEndpoint({ receiveMessage: (message, sender) => this.receive(message, sender) }, address.id);
   }
 
-  private receive(message: unknown): void {
-    if (message instanceof AdminRequest) this.handle(message.request);
+  private receive(message: unknown, sender: ActorAddress | null): void {
+    if (message instanceof AdminRequest) this.handle(message.request, sender);
     else if (message instanceof ChildActorExited) return; // top-level exits: the system does not pass them on
+    else this.hooks.sources.answer(message, sender); // the source authority's answers
   }
 
-  private handle(op: AdminOp): void {
+  private handle(op: AdminOp, sender: ActorAddress | null): void {
     switch (op.op) {
       case 'deadLetter':
         this.deadLetter(op.to, op.body, op.from);
@@ -80,10 +86,16 @@ export class Admin {
         }
         return;
       case 'sourceNotify':
-        this.toggle(this.sourceWatchers, op.address, op.start);
-        return;
       case 'sourceAuthority':
-        this.sourceAuthority = op.address;
+      case 'sourceLoad':
+      case 'sourceUnload':
+      case 'sourceOpen':
+        handleSourceOp(op, sender, {
+          systemId: systemOf(this.kernel.id),
+          registry: this.hooks.sources,
+          send: (to, body) => this.kernel.send(this.address, to, body),
+          warn: (message) => this.hooks.log({ level: 'warn', message, source: 'admin', time: Date.now() }),
+        });
         return;
       case 'updateCapability': {
         const done = this.updateCapability(op.name, op.value, op.remove);
@@ -181,6 +193,7 @@ export class Admin {
       deadLetters: { delivered: this.deadDelivered, dropped: this.deadDropped, handler: this.deadLetterHandler?.id ?? null },
       globalNames: this.names.size,
       capabilities: { ...this.capabilities },
+      sources: this.hooks.sources.status(),
     };
   }
 }

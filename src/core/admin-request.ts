@@ -15,6 +15,16 @@ export type AdminOp =
   | { op: 'conventionNotify'; address: ActorAddress; start: boolean }
   | { op: 'sourceAuthority'; address: ActorAddress }
   | { op: 'sourceNotify'; address: ActorAddress; start: boolean }
+  /**
+   * Loadable sources (src/sources): load `bytes` (canonical, or an archive)
+   * and unload a hash, answered at `reply` with SourceReply; open a source
+   * for a create (answered with SourceOpened once any validation is over,
+   * with its modules' bytes when `withBytes`; another system asks this to
+   * fetch a source it lacks).
+   */
+  | { op: 'sourceLoad'; bytes: Uint8Array; info?: string; reply?: ActorAddress }
+  | { op: 'sourceUnload'; hash: string; reply?: ActorAddress }
+  | { op: 'sourceOpen'; hash: string; withBytes: boolean; reply: ActorAddress }
   | { op: 'updateCapability'; name: string; value: unknown; remove: boolean; ack?: ActorAddress }
   | { op: 'nameReleased'; name: string; hostKernel: string }
   | { op: 'aliasReleased'; id: string; hostKernel: string }

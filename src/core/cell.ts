@@ -42,6 +42,8 @@ export class CellExtras {
   lastActive = 0;
   onDead: Array<() => void> | null = null;
   troupeLeader: ActorAddress | null = null;
+  /** The loaded source its class came from: its children's default (src/sources). */
+  sourceHash: string | undefined = undefined;
   /** Paused by flow control until a destination it sent to drains (flow.ts). */
   paused = false;
   /** Its mailbox is congested: who has been told (flow.ts). */

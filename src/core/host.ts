@@ -3,10 +3,11 @@
  * process, remote host): the hosts implement this, the kernel only calls it.
  */
 import type { ActorAddress } from '../address.js';
+import type { AdminOp } from './admin-request.js';
 import type { Cell } from './cell.js';
 import type { LogRecord } from './log.js';
 import type { ControlOp, Frame } from './protocol.js';
-import type { ActorClass, CreateOptions, ResolvedSpec, SpecRef } from './spec.js';
+import type { ActorBehavior, ActorClass, CreateOptions, ResolvedSpec, SpecRef } from './spec.js';
 
 export interface PlacementRequest {
   spec: ResolvedSpec;
@@ -25,6 +26,13 @@ export interface KernelHost {
   place(request: PlacementRequest): string;
   /** Import an actor class by reference (synchronously when it is already loaded). */
   loadClass(ref: SpecRef): ActorClass | Promise<ActorClass>;
+  /**
+   * Import an actor class from a loaded source (src/sources), once the
+   * system's admin, asked through `kernel`, says the source may be used;
+   * rejects with InvalidActorSpecError saying why not. A host without it
+   * hosts no actors from sources.
+   */
+  loadSourceClass?(ref: SpecRef, hash: string, kernel: SourceRequester): Promise<ActorClass>;
   /** Run `fn` after letting the event loop breathe (I/O, timers). */
   yieldThen(fn: () => void): void;
   /** A runtime log record (the kernel's own warnings). */
@@ -41,6 +49,14 @@ export interface KernelHost {
   routesDirect?(kernelId: string): boolean;
   /** Frames waiting in this host's links to other kernels (status().pendingMessages). */
   pendingInLinks?(): number;
+}
+
+/** What loading from a source needs of the kernel: a word with its admin, answered at an endpoint of its own. */
+export interface SourceRequester {
+  readonly id: string;
+  admin(op: AdminOp): void;
+  createEndpoint(behavior: ActorBehavior): Cell;
+  removeEndpoint(cell: Cell): void;
 }
 
 export interface NameRegistry {

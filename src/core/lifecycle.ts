@@ -20,7 +20,7 @@ import { describeError } from './log.js';
 import { KernelShutdown } from './shutdown.js';
 import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
 import { TroupeLeader, type TroupeKernel } from './troupe.js';
-import { requirementsOf, type ActorClass, type CreateOptions, type ResolvedSpec } from './spec.js';
+import { requirementsOf, sourceHashOf, type ActorBehavior, type ActorClass, type CreateOptions, type ResolvedSpec } from './spec.js';
 
 export type { CreateOptions };
 
@@ -48,6 +48,8 @@ export interface LifecycleKernel {
   kernelDown(kernelId: string): void;
   readonly remotes: RemoteSystems;
   readonly flow: { control(op: FlowOp): void; eased(cell: Cell): void };
+  createEndpoint(behavior: ActorBehavior): Cell;
+  removeEndpoint(cell: Cell): void;
 }
 
 export class Lifecycle {
@@ -162,7 +164,12 @@ export class Lifecycle {
     if (request.troupeLeader !== undefined) cell.extras().troupeLeader = request.troupeLeader;
     k.cells.set(request.address.id, cell);
     request.address[localSlot] = cell;
-    if (cls !== undefined) {
+    // A class from a loaded source is created only while the source is loaded
+    // (its host asks the admin, and fetches the modules if it lacks them), even
+    // when the class is at hand; its children default to the same source.
+    const sourceHash = request.spec.module ? sourceHashOf(request.spec) : undefined;
+    if (sourceHash !== undefined) cell.extras().sourceHash = sourceHash;
+    if (cls !== undefined && sourceHash === undefined) {
       this.construct(cell, cls, request);
       return;
     }
@@ -172,7 +179,9 @@ export class Lifecycle {
     }
     let loading: ActorClass | Promise<ActorClass>;
     try {
-      loading = k.host.loadClass(request.spec);
+      if (sourceHash === undefined) loading = k.host.loadClass(request.spec);
+      else if (k.host.loadSourceClass !== undefined) loading = k.host.loadSourceClass(request.spec, sourceHash, k);
+      else throw new InvalidActorSpecError(`kernel ${k.id} cannot host actors from loadable sources`);
     } catch (error) {
       this.fail(cell, request, error);
       return;

@@ -22,9 +22,8 @@ export function loadActorClass(ref: SpecRef): ActorClass | Promise<ActorClass> {
 async function importActorClass(ref: SpecRef): Promise<ActorClass> {
   const url = toImportable(ref.module);
   let mod: Record<string, unknown>;
-  if (url.startsWith(MODULE_SCHEME)) (await import('../loader/loader.js')).ensureLoaderHook();
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = url.startsWith(MODULE_SCHEME) ? await (await import('../loader/loader.js')).importModule(url) : ((await import(url)) as Record<string, unknown>);
   } catch (error) {
     throw new InvalidActorSpecError(`cannot load actor module ${ref.module}: ${(error as Error).message}`, { cause: error });
   }

@@ -21,14 +21,16 @@
  *   (a path that climbs out of the key's tree is refused);
  * - a specifier with a scheme (`file:`, `thespis-mod:`) is taken as it is;
  * - any other bare specifier (`thespis`, a package) is resolved by the
- *   provider (`resolveBare`), which answers with a URL.
+ *   provider (`resolveBare`), which answers with a URL, or with a URL to
+ *   resolve it from with Node's own resolution (`resolveFrom`: a loadable
+ *   source's packages are the hosting system's, found as Node finds them).
  * Everything outside `thespis-mod:` URLs goes to Node's own resolution.
  *
  * The provider API (the thread's side, src/loader/loader.ts):
  *
  *   registerModuleProvider(name, {
  *     load(key, path): Promise<{ source, format? }>,      // format: 'module' (default), 'json', 'commonjs'
- *     resolveBare?(specifier, key, importerPath): Promise<string> | string,   // a URL
+ *     resolveBare?(specifier, key, importerPath): Promise<string | { resolveFrom }>,   // a URL, or where Node resolves it from
  *   });
  *   importServed(moduleUrl(name, key, path));             // registers the hook on first use
  */
@@ -46,6 +48,8 @@ interface Pending {
 interface Reply {
   id: number;
   url?: string;
+  /** Resolve the specifier with Node's resolution, as if imported by this URL. */
+  resolveFrom?: string;
   source?: string | Uint8Array;
   format?: string;
   error?: string;
@@ -104,6 +108,7 @@ export async function resolve(specifier: string, context: { parentURL?: string }
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return next(specifier, { ...context, parentURL: undefined });
   const reply = await ask({ op: 'resolve', specifier, url: parent });
+  if (reply.resolveFrom !== undefined) return next(specifier, { ...context, parentURL: reply.resolveFrom });
   return { url: reply.url, shortCircuit: true };
 }
 

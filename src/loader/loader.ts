@@ -17,9 +17,15 @@ export interface ModuleSource {
 export interface ModuleProvider {
   /** The module at `path` (absolute, '/'-separated) in the tree `key`; rejects with an error that names it when it cannot. */
   load(key: string, path: string): Promise<ModuleSource> | ModuleSource;
-  /** The URL of bare `specifier` imported by `importerPath` in tree `key` (a thespis-mod:, node: or file: URL). */
-  resolveBare?(specifier: string, key: string, importerPath: string): Promise<string> | string;
+  /**
+   * The URL of bare `specifier` imported by `importerPath` in tree `key` (a
+   * thespis-mod:, node: or file: URL), or `{ resolveFrom }`: let Node resolve
+   * it as if a module at that URL imported it.
+   */
+  resolveBare?(specifier: string, key: string, importerPath: string): Promise<BareResolution> | BareResolution;
 }
+
+export type BareResolution = string | { resolveFrom: string };
 
 interface Request {
   id: number;
@@ -57,6 +63,11 @@ export function registerModuleProvider(name: string, provider: ModuleProvider): 
   providers.set(name, provider);
 }
 
+/** The provider registered in this thread under `name`, if any. */
+export function moduleProvider(name: string): ModuleProvider | undefined {
+  return providers.get(name);
+}
+
 /**
  * Where the hook is registered from. A remote host has no file of it and
  * sets a `data:` URL of its text before anything is imported.
@@ -77,8 +88,23 @@ export function ensureLoaderHook(): void {
 
 /** Imports a module, through the hook when it is served. */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
-  if (url.startsWith(MODULE_SCHEME)) ensureLoaderHook();
-  return (await import(url)) as Record<string, unknown>;
+  if (!url.startsWith(MODULE_SCHEME)) return (await import(url)) as Record<string, unknown>;
+  ensureLoaderHook();
+  return importNatively(url);
+}
+
+/**
+ * Served modules are imported by Node's own `import()`. A test runner or
+ * bundler that rewrites `import()` in the files it loads (vitest does, in
+ * the thread that runs the tests) knows nothing of their URLs, but leaves
+ * `data:` modules to Node: the import is made from one.
+ */
+const NATIVE_IMPORTER = 'data:text/javascript,export default (url) => import(url)';
+let nativeImport: ((url: string) => Promise<Record<string, unknown>>) | null = null;
+
+async function importNatively(url: string): Promise<Record<string, unknown>> {
+  nativeImport ??= ((await import(NATIVE_IMPORTER)) as { default: (url: string) => Promise<Record<string, unknown>> }).default;
+  return nativeImport(url);
 }
 
 async function answer(request: Request): Promise<void> {
@@ -89,8 +115,8 @@ async function answer(request: Request): Promise<void> {
     if (provider === undefined) throw new Error(`no module provider "${at.provider}" in this thread (for ${request.url})`);
     if (request.op === 'resolve') {
       if (provider.resolveBare === undefined) throw new Error(`cannot resolve "${request.specifier}" from ${request.url}: its provider serves no bare imports`);
-      const url = await provider.resolveBare(request.specifier!, at.key, at.path);
-      port!.postMessage({ id: request.id, url });
+      const resolved = await provider.resolveBare(request.specifier!, at.key, at.path);
+      port!.postMessage(typeof resolved === 'string' ? { id: request.id, url: resolved } : { id: request.id, resolveFrom: resolved.resolveFrom });
     } else {
       const loaded = await provider.load(at.key, at.path);
       port!.postMessage({ id: request.id, source: loaded.source, format: loaded.format ?? 'module' });

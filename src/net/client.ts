@@ -196,6 +196,24 @@ export class ActorSystemClient extends EndpointFront {
     if (answer.detail !== undefined) throw new ThespisError(`updateCapability failed: ${String(answer.detail)}`);
   }
 
+  /**
+   * Loads an actor source into the system: a directory or archive path on
+   * this machine (read here), or its bytes; resolves to its hash once the
+   * system has it.
+   */
+  async loadActorSource(source: string | Uint8Array): Promise<string> {
+    this.checkOpen();
+    const { requestLoad } = await import('../sources/kernel-requests.js');
+    return requestLoad(this.kernel, source, undefined, (reply) => this.settle(reply));
+  }
+
+  /** Stops new creates from a source in the system; resolves to whether it was loaded. */
+  async unloadActorSource(sourceHash: string): Promise<boolean> {
+    this.checkOpen();
+    const { requestUnload } = await import('../sources/kernel-requests.js');
+    return requestUnload(this.kernel, sourceHash, undefined, (reply) => this.settle(reply));
+  }
+
   /** Disconnect (the system keeps running); pending asks reject. */
   async close(): Promise<void> {
     if (this.closedWith === null) this.lost(undefined, new ActorSystemShutdownError('the client was closed'));

@@ -13,8 +13,15 @@ import { FrameKind, type Frame } from '../core/protocol.js';
 /** Admin requests a client may make (ActorSystem.connect, the CLI). */
 const CLIENT_ADMIN_OPS: ReadonlySet<AdminOp['op']> = new Set<AdminOp['op']>([
   'clientCreate', 'status', 'updateCapability', 'shutdown', 'deadLetterHandler', 'conventionNotify', 'sourceNotify',
-  'sourceAuthority', 'preRegisterRemote', 'deRegisterRemote',
+  'sourceAuthority', 'preRegisterRemote', 'deRegisterRemote', 'sourceLoad', 'sourceUnload',
 ]);
+
+/**
+ * Admin requests another system may make: fetching a loaded source it was
+ * asked to create from (src/sources/remote-sources.ts); the answer holds
+ * only what the source's hash names.
+ */
+const SYSTEM_ADMIN_OPS: ReadonlySet<AdminOp['op']> = new Set<AdminOp['op']>(['sourceOpen']);
 
 export interface ForeignPeer {
   /** The peer's system id; for a client, the system's own. */
@@ -39,7 +46,7 @@ export function foreignFrameProblem(frame: Frame, peer: ForeignPeer): string | n
       if (peer.clientKernel === undefined && to.kernel !== '' && !inSystem(to.kernel, peer.self)) return `a message for ${to.id}, which is not on this system`;
       const body = frame[3];
       if (to.id === peer.adminId && body instanceof AdminRequest) {
-        if (peer.clientKernel === undefined) return `an admin request (${body.request.op}) from another system`;
+        if (peer.clientKernel === undefined) return SYSTEM_ADMIN_OPS.has(body.request.op) ? null : `an admin request (${body.request.op}) from another system`;
         if (!CLIENT_ADMIN_OPS.has(body.request.op)) return `an admin request (${body.request.op}) a client may not make`;
       }
       return null;

@@ -47,6 +47,12 @@ export interface NetworkContext {
   /** Tell the admin's watchers of a membership change. */
   notify(adminAddress: string, capabilities: Capabilities, added: boolean): void;
   log(record: LogRecord): void;
+  /**
+   * Creates from other systems pass through here before they are placed
+   * (`place`): one from a loadable source this system lacks waits for the
+   * source to be fetched (src/sources/remote-sources.ts).
+   */
+  admitCreate?(request: CreateRequest, place: (request: CreateRequest) => void): void;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 500;
@@ -227,7 +233,7 @@ export class SystemNetwork {
         {
           kernel: this.ctx.kernel,
           router: this.ctx.router,
-          placeCreate: (request) => this.placeCreate(request),
+          placeCreate: (request) => (this.ctx.admitCreate ? this.ctx.admitCreate(request, (r) => this.placeCreate(r)) : this.placeCreate(request)),
           log: (level, message, detail) => this.log(level, message, detail),
         },
         { system: peer.systemId, self: this.ctx.systemId, selfKernel: this.ctx.kernel.id, adminId: this.ctx.kernel.adminAddress.id },

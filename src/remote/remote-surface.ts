@@ -37,6 +37,7 @@ export {
   NativeAddonMissingError,
 } from '../errors.js';
 export { RemoteBootError, RemoteHostGoneError, ModuleRefusedError } from './errors.js';
+export { InvalidSourceError, SourceSignatureError } from '../sources/errors.js';
 
 /** Stands in for the system's classes on a host: an actor module may name them, not use them. */
 class NotOnARemoteHost {

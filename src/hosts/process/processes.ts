@@ -94,6 +94,9 @@ export class ProcessHosts {
   /** Start a process kernel under `kernelId` (asked for by another kernel); frames for it wait until it connects. */
   spawnKernel(kernelId: string, startup: Startup, preload?: string): void {
     if (this.links.has(kernelId) || this.stopping) return;
+    // A served module (a loadable source's) cannot load in a zygote, which has
+    // no loader hook, and the failed import would stay cached in its children.
+    if (preload?.startsWith('thespis-mod:')) preload = undefined;
     const link = new ProcessLink(kernelId, this.kernel.id, startup, randomBytes(16).toString('hex'));
     link.channel.onDropped = (count, error) =>
       this.options.log({ level: 'warn', message: `${count} frame(s) to ${kernelId} could not be encoded; dropped`, source: this.kernel.id, time: Date.now(), detail: String(error) });

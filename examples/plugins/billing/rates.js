@@ -1,0 +1,1 @@
+export const taxRate = 0.25;
