@@ -33,5 +33,6 @@ export {
   ActorSystemShutdownError,
   ActorCreationError,
   CodecError,
+  MessageTooLargeError,
   NativeAddonMissingError,
 } from './errors.js';

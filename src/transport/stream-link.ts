@@ -11,16 +11,20 @@
 import type { Socket } from 'node:net';
 import { CodecError } from '../errors.js';
 import { closeAll, type RecordLink, type RecordLinkHandlers } from './fd-link.js';
-import { createFramer, encodeFramesTs, type Framer } from './framing.js';
+import { frameBuffer } from './buffer-pool.js';
+import { TsFramer } from './framing.js';
+import { planWrites, recordLength, type RecordBytes } from './record-writes.js';
 
 const NO_FDS: number[] = [];
 
 export class StreamLink implements RecordLink {
-  private readonly framer: Framer;
-  private queue: Uint8Array[] = [];
+  private readonly framer: TsFramer;
+  private queue: RecordBytes[] = [];
+  private queuedRecordBytes = 0;
   private flushQueued = false;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
+  onDrained: (() => void) | undefined = undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -28,19 +32,26 @@ export class StreamLink implements RecordLink {
     /** Replaceable: a link's first record (a hello) may be read by someone else than the rest. */
     public handlers: RecordLinkHandlers,
   ) {
-    this.framer = createFramer(maxFrameBytes);
+    this.framer = new TsFramer(maxFrameBytes, frameBuffer);
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish(undefined));
+    socket.on('drain', () => this.onDrained?.());
   }
 
-  write(record: Uint8Array, fds?: readonly number[]): void {
+  get queuedBytes(): number {
+    return this.queuedRecordBytes + this.socket.writableLength;
+  }
+
+  /** `recycle` is not taken back here: the socket may still hold the buffer, the collector frees it. */
+  write(record: RecordBytes, fds?: readonly number[]): void {
     if (fds !== undefined && fds.length > 0) {
       closeAll(fds);
       throw new CodecError('this link cannot carry file descriptors (it is not an fd link)');
     }
     if (this.closed) return;
     this.queue.push(record);
+    this.queuedRecordBytes += 4 + recordLength(record);
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
@@ -70,9 +81,14 @@ export class StreamLink implements RecordLink {
   private flush(): void {
     this.flushQueued = false;
     if (this.queue.length === 0 || this.closed) return;
-    const records = this.queue;
+    const writes = planWrites(this.queue, [], []);
     this.queue = [];
-    this.socket.write(encodeFramesTs(records));
+    this.queuedRecordBytes = 0;
+    // Corked, the socket hands all parts to one writev: large parts are not copied to be joined.
+    const socket = this.socket;
+    socket.cork();
+    for (const write of writes) for (const part of write.parts) socket.write(part);
+    socket.uncork();
   }
 
   private read(chunk: Buffer): void {
@@ -94,6 +110,7 @@ export class StreamLink implements RecordLink {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    this.queuedRecordBytes = 0;
     this.handlers.onClosed(error);
   }
 }

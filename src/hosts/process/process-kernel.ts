@@ -23,6 +23,8 @@ import { envelopeFdCount, openEnvelope, type Envelope } from '../../transport/en
 import { FdLink, closeAll, type RecordLink, type RecordLinkHandlers } from '../../transport/fd-link.js';
 import { StreamLink } from '../../transport/stream-link.js';
 import { HostBasics } from '../host-basics.js';
+import { refuseFrame } from '../refusal.js';
+import { doneWith, isPooled } from '../../transport/buffer-pool.js';
 import { PeerLinks, isMarker, type PeerLinksHost } from './peer-links.js';
 import { helloRecord, type ProcessBoot } from './process-protocol.js';
 import { requestProcessKernel } from './process-ids.js';
@@ -126,8 +128,9 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
   /** An envelope of frames for this kernel (through the hub or on a direct link). */
   deliver(envelope: Envelope, fds: number[]): void {
     let frames: Frame[];
+    const channel = this.channel(envelope.source);
     try {
-      frames = this.channel(envelope.source).receive(envelope.payload, fds);
+      frames = channel.receive(envelope.payload, fds, true, isPooled(envelope.payload.buffer));
     } catch (error) {
       // Bytes from another process: its batch is lost, this link stays.
       this.channels.delete(envelope.source);
@@ -135,6 +138,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
       this.warn(`bad batch from ${envelope.source}; dropped`, error);
       return;
     }
+    if (!channel.tookViews) doneWith(envelope.payload);
     for (const frame of frames) {
       // Housekeeping comes from the system's process only, never from a peer.
       if (frame[0] === FrameKind.Control && envelope.source !== this.boot.mainKernelId) {
@@ -155,8 +159,9 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
     if (last !== null && last.peer === kernelId) return last;
     let channel = this.channels.get(kernelId);
     if (channel === undefined) {
-      channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds) => this.peers.linkTo(kernelId).write(envelope, fds));
+      channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds, recycle) => this.peers.linkTo(kernelId).write(envelope, fds, recycle));
       channel.onDropped = (count, error) => this.warn(`${count} frame(s) to ${kernelId} could not be encoded; dropped`, error);
+      channel.onRefused = (frame, error) => refuseFrame(this.kernel, frame, error);
       this.channels.set(kernelId, channel);
     }
     this.lastChannel = channel;
