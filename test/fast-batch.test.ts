@@ -200,12 +200,13 @@ describe('fast batch writer', () => {
     expect(bodies(decode(writer.record))).toEqual(['after']);
   });
 
-  it('puts a record with a large value alone in a bulk buffer, from its start, and goes back to its slab', () => {
+  it('puts a large record in a bulk buffer of its own, from its start, and goes back to its slab for small ones', () => {
     const bulk = bulkBuffers();
     const { writer, refs, decode } = setup(64 << 20, bulk);
-    const big = 'L'.repeat(200_000);
+    const big = 'L'.repeat(300_000);
     const frames = [message('small first'), message(big), message('small after')];
     const destinations = frames.map(() => PEER);
+    // Cut after the frame that takes the bulk record past 256 KiB.
     expect(writer.encode(destinations, frames, 0, PEER, refs)).toBe(2);
     expect(writer.recordIsBulk).toBe(true);
     expect(bulk.taken).toHaveLength(1);
@@ -216,10 +217,16 @@ describe('fast batch writer', () => {
     expect(writer.recordIsBulk).toBe(false);
     expect(writer.record.buffer).not.toBe(bulk.taken[0]!.buffer);
     expect(bodies(decode(writer.record))).toEqual(['small after']);
-    const bytes = new Uint8Array(100_000).fill(9);
-    expect(writer.encode([PEER], [message({ bytes })], 0, PEER, refs)).toBe(1);
+    // Records reaching 16 KiB with strings or bytes go bulk too, batched up to 256 KiB.
+    const bytes = new Uint8Array(10_000).fill(9);
+    const many = Array.from({ length: 40 }, () => message({ bytes }));
+    const taken = writer.encode(many.map(() => PEER), many, 0, PEER, refs);
+    expect(taken).toBeLessThan(40);
     expect(writer.recordIsBulk).toBe(true);
+    expect(writer.record.length).toBeGreaterThanOrEqual(256 * 1024);
+    expect(writer.record.length).toBeLessThan(256 * 1024 + 10_100);
     expect(bulk.taken).toHaveLength(2);
+    expect(bodies(decode(writer.record))).toHaveLength(taken);
   });
 
   it('keeps the records it handed out valid after later batches', () => {

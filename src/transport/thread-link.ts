@@ -117,35 +117,55 @@ export class ThreadLink implements Link {
     this.inAcks = new Int32Array(rings.inAcks);
     this.onFrame = onFrame;
     this.reader.start((records) => {
-      if (this.backlog === null) this.handle(records, 0);
-      else for (const record of records) this.backlog.push(record); // behind what waits
+      if (this.backlog !== null) {
+        for (const record of records) this.backlog.push(record); // behind what waits
+        return;
+      }
+      this.turnBudget = DECODE_BUDGET; // a reader callback starts a turn of its own
+      this.handle(records, 0);
     });
   }
 
   private readonly onFrame: FrameHandler;
-  /** Records read and not handled yet (a turn's decode budget ran out), oldest first. */
+  /** Records read and not handled yet, oldest first (see handle()). */
   private backlog: Uint8Array[] | null = null;
-  private readonly resumeBound = (): void => {
+  /** Bytes of records this turn of the event loop may still decode. */
+  private turnBudget = DECODE_BUDGET;
+  private readonly resumeBound = (): void => this.resume();
+  private readonly nextTurnBound = (): void => {
+    this.turnBudget = DECODE_BUDGET;
+    this.resume();
+  };
+
+  private resume(): void {
     const backlog = this.backlog;
     this.backlog = null;
     if (backlog !== null && !this.closed) this.handle(backlog, 0);
-  };
+  }
 
   /**
-   * Decodes and delivers records from `from` on, until DECODE_BUDGET bytes of
-   * them are decoded in this turn; the rest wait for the next turn. Whatever
-   * one turn decodes stays alive until the kernel has run its actors on it,
-   * and young-generation collections copy whatever is alive: decoding every
-   * large record the ring announces at once (a marker is 1 byte) spent a
-   * quarter of a receiver's time collecting.
+   * Decodes and delivers records from `from` on. What is decoded stays alive
+   * until the kernel has run its actors on it, and a young-generation
+   * collection copies (and soon promotes) whatever is alive: decoding every
+   * large record the ring announced at once (a marker is a byte) spent a
+   * quarter of a receiver's time collecting. So after a large record the
+   * rest waits for a microtask, which comes after the kernel's dispatch of
+   * what was delivered; and after DECODE_BUDGET bytes in one turn, for the
+   * next turn, so timers and I/O get theirs.
    */
   private handle(records: Uint8Array[], from: number): void {
-    let budget = DECODE_BUDGET;
     for (let i = from; i < records.length; i++) {
-      budget -= this.received(records[i]!, this.onFrame);
-      if (budget <= 0 && i + 1 < records.length) {
+      const bytes = this.received(records[i]!, this.onFrame);
+      this.turnBudget -= bytes;
+      if (i + 1 === records.length) return;
+      if (this.turnBudget <= 0) {
         this.backlog = records.slice(i + 1);
-        setImmediate(this.resumeBound);
+        setImmediate(this.nextTurnBound);
+        return;
+      }
+      if (bytes >= BULK_RECORD_BYTES) {
+        this.backlog = records.slice(i + 1);
+        queueMicrotask(this.resumeBound);
         return;
       }
     }
@@ -161,6 +181,7 @@ export class ThreadLink implements Link {
   private received(ringRecord: Uint8Array, onFrame: FrameHandler): number {
     const bulk = ringRecord.length === 1 && ringRecord[0] === BULK_MARK;
     const record = bulk ? this.bulk.receive() : ringRecord;
+    const size = record.length; // a record handed back is detached: its length reads 0 afterwards
     const fast = record[0] === FAST_BATCH;
     let decoded: unknown;
     try {
@@ -168,7 +189,7 @@ export class ThreadLink implements Link {
     } catch (error) {
       this.onBadFrame(error);
       Atomics.add(this.inAcks, 0, 1);
-      return record.length;
+      return size;
     }
     // Strings are copies and bytes copies or views: unless views were handed out, the buffer can be used again.
     if (bulk && !(fast && this.fastDecoder.tookViews)) this.bulk.giveBack(record);
@@ -184,7 +205,7 @@ export class ThreadLink implements Link {
       onFrame((batch[i] as string | null) ?? self, frame, withHandles);
     }
     Atomics.add(this.inAcks, 0, 1);
-    return record.length;
+    return size;
   }
 
   send(destination: string, frame: Frame): void {

@@ -122,9 +122,12 @@ function decodeLatin1(data: unknown): string {
   return latin1Slice.call(data, 0, data.length);
 }
 
+/** Byte values at least this large may arrive as views of their record (byte-views.ts); smaller ones are copied, so they do not pin it. */
+const VIEW_MIN_BYTES = 16 * 1024;
+
 function decodeBytes(data: unknown): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new CodecError(`malformed bytes (tag ${BYTES_TAG}): expected a byte string`);
-  if (!byteViews.allowed) return Uint8Array.prototype.slice.call(data);
+  if (!byteViews.allowed || data.byteLength < VIEW_MIN_BYTES) return Uint8Array.prototype.slice.call(data);
   byteViews.taken = true;
   return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
