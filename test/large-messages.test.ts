@@ -26,11 +26,17 @@ async function start(): Promise<ActorSystem> {
   return system;
 }
 
-type Item = [kind: 'ascii' | 'utf8' | 'bytes', size: number, seed: number] | { small: number };
+type Item = [kind: 'ascii' | 'utf8' | 'bytes', size: number, seed: number] | { small: number } | 'recheck';
 
-/** What the sink must report for `items`, in order. */
+/** What the sink must report for `items`, in order ('recheck': the last bytes before it, as they were). */
 function expected(items: Item[]): unknown[] {
-  return items.map((item) => digest(Array.isArray(item) ? payload(item[0], item[1], item[2]) : item));
+  let lastBytes: Uint8Array | undefined;
+  return items.map((item) => {
+    if (item === 'recheck') return digest(lastBytes);
+    const value = Array.isArray(item) ? payload(item[0], item[1], item[2]) : item;
+    if (value instanceof Uint8Array) lastBytes = value;
+    return digest(value);
+  });
 }
 
 /** A source and a sink placed by `options`; the sink reports to a private endpoint. */
@@ -64,7 +70,10 @@ const BATCH: Item[] = [
   ['ascii', 10 * 1024, 7],
   ['ascii', 16 * MIB, 8],
   ['bytes', 16 * MIB - 100, 9],
+  ['ascii', 16 * MIB, 10],
+  ['ascii', 5 * MIB, 11],
   { small: 3 },
+  'recheck',
 ];
 
 const placements: Array<[string, CreateOptions, CreateOptions]> = [

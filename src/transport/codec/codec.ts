@@ -127,7 +127,8 @@ const VIEW_MIN_BYTES = 16 * 1024;
 
 function decodeBytes(data: unknown): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new CodecError(`malformed bytes (tag ${BYTES_TAG}): expected a byte string`);
-  if (!byteViews.allowed || data.byteLength < VIEW_MIN_BYTES) return Uint8Array.prototype.slice.call(data);
+  // new Uint8Array(view) copies, and is a Uint8Array even when the input is a Buffer (slice would not be).
+  if (!byteViews.allowed || data.byteLength < VIEW_MIN_BYTES) return new Uint8Array(data);
   byteViews.taken = true;
   return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
