@@ -3,11 +3,14 @@
 // a frame's limit in one turn) arrive whole and in order, with nothing logged;
 // a message over the limit fails where it is sent, with MessageTooLargeError.
 import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActorSystem, MessageTooLargeError, PoisonError, type ActorAddress, type CreateOptions } from '../dist/index.js';
-import { BigSink, BigSource, digest, payload } from './fixtures/large-actors.js';
+import { ActorSystem, MessageTooLargeError, PoisonError, nativeStatus, type ActorAddress, type CreateOptions } from '../dist/index.js';
+import { BigEcho, BigPinger, BigSink, BigSource, digest, payload } from './fixtures/large-actors.js';
 import { eventually } from './conformance/bases.js';
 
 const MIB = 1024 * 1024;
@@ -109,6 +112,28 @@ describe.each(placements)('large messages %s', (_name, sourceOptions, sinkOption
     const refusal = await eventually(() => logs.find((line) => line.includes('over the limit')), 10_000);
     expect(refusal).toMatch(/^error the message to .* encodes to at least \d+ bytes, over the limit of 67108864 bytes \(maxFrameBytes, 64 MiB\); it was not sent/);
     expect(logs.filter((line) => /could not be encoded/.test(line))).toEqual([]);
+  });
+});
+
+describe.runIf(nativeStatus().available)('large messages between processes, direct links', () => {
+  it('two process actors exchanging megabytes get a direct link after a few of them', { timeout: 60_000 }, async () => {
+    const sys = await start();
+    const pinger = await sys.createActor(BigPinger, { host: 'process' });
+    const echo = await sys.createActor(BigEcho, { host: 'process' });
+    // Four round trips of 1 MiB through the hub: a few envelopes, but megabytes of forwarding.
+    expect(await sys.ask(pinger, { target: echo, rounds: 4, size: MIB }, 20_000)).toEqual({ rounds: 4 });
+    const dir = mkdtempSync(join(tmpdir(), 'thespis-large-'));
+    try {
+      const doneFile = join(dir, 'done');
+      sys.tell(pinger, { target: echo, rounds: 20, size: MIB, doneFile });
+      await new Promise((resolve) => setImmediate(resolve)); // the tell leaves in this turn's flush
+      // No event loop here from now on: only a direct link lets the round trips happen.
+      const deadline = Date.now() + 15_000;
+      while (!existsSync(doneFile) && Date.now() < deadline);
+      expect(existsSync(doneFile)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -99,12 +99,19 @@ describe('buffer pools', () => {
     const b = pool.take(1 << 20);
     const c = pool.take(4 << 20);
     for (const buffer of [a, b, c]) pool.give(buffer.buffer as ArrayBuffer);
-    expect(pool.take(900_000).buffer).toBe(b.buffer); // best fit
-    expect(pool.take(1 << 20).buffer).not.toBe(c.buffer); // over twice the size asked: not used for it
+    expect(pool.take(900_000).buffer === b.buffer).toBe(true); // best fit
+    expect(pool.take(1 << 20).buffer === c.buffer).toBe(false); // over twice the size asked: not used for it
     pool.give(b.buffer as ArrayBuffer);
-    pool.give(pool.take(9 << 20).buffer as ArrayBuffer); // a fourth: over 3 buffers and 10 MiB, the largest go first
+    // A fourth buffer: over three, the largest kept (c) goes.
+    const d = new BufferPool(1, 1 << 30).take(3 << 20);
+    pool.give(d.buffer as ArrayBuffer);
+    expect(pool.pooledBytes).toBe(a.byteLength + b.byteLength + d.byteLength);
+    expect(pool.take(4 << 20).buffer === c.buffer).toBe(false);
+    // Bytes: a buffer that would take the pool past its bytes drops the largest first.
+    const e = new BufferPool(1, 1 << 30).take(8 << 20);
+    pool.give(e.buffer as ArrayBuffer);
     expect(pool.pooledBytes).toBeLessThanOrEqual(10 << 20);
-    expect(pool.take(100_000).buffer).toBe(a.buffer);
+    expect(pool.take(100_000).buffer === a.buffer).toBe(true);
   });
 });
 
@@ -157,7 +164,7 @@ describe.runIf(nativeStatus().available)('fd links with large records', () => {
     expect(sender.queuedBytes).toBe(0);
     expect(drained).toBeGreaterThan(0);
     // The pooled buffer went back to the pool once sent.
-    expect(largeBuffers.take(3 << 20).buffer).toBe(pooled.buffer);
+    expect(largeBuffers.take(3 << 20).buffer === pooled.buffer).toBe(true);
     await sender.end();
     expect(await ended).toBeUndefined();
   });
