@@ -4,7 +4,7 @@
 // the record cap of a ring reader, and the send-time size check.
 import { createHash } from 'node:crypto';
 import { closeSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActorAddress } from '../src/address.js';
 import { FrameKind, type Frame } from '../src/core/protocol.js';
 import { CodecError, MessageTooLargeError } from '../src/errors.js';
@@ -112,6 +112,22 @@ describe('buffer pools', () => {
     pool.give(e.buffer as ArrayBuffer);
     expect(pool.pooledBytes).toBeLessThanOrEqual(10 << 20);
     expect(pool.take(100_000).buffer === a.buffer).toBe(true);
+  });
+});
+
+describe('an idle buffer pool', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('lets go of what it keeps once nothing has been taken for a while', () => {
+    vi.useFakeTimers();
+    const pool = new BufferPool(8, 64 << 20);
+    pool.give(pool.take(1 << 20).buffer as ArrayBuffer);
+    vi.advanceTimersByTime(1500);
+    pool.give(pool.take(1 << 20).buffer as ArrayBuffer); // in use: kept
+    vi.advanceTimersByTime(1500);
+    expect(pool.pooledBytes).toBeGreaterThan(0);
+    vi.advanceTimersByTime(2500);
+    expect(pool.pooledBytes).toBe(0);
   });
 });
 

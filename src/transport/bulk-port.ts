@@ -31,9 +31,9 @@ import type { BulkBuffers } from './codec/cbor-writer.js';
 /** What travels on the port: a record (its buffer is the receiver's now), or a buffer handed back. */
 type BulkMessage = { record: ArrayBuffer; length: number } | { back: ArrayBuffer };
 
-/** Buffers kept for reuse, at most (and bytes): enough for the records of a window in flight. */
+/** Buffers kept for reuse, at most (and bytes): enough for the records of a window in flight (a few 16 MiB ones). */
 const POOL_BUFFERS = 256;
-const POOL_BYTES = 64 * 1024 * 1024;
+const POOL_BYTES = 128 * 1024 * 1024;
 
 export class BulkPort implements BulkBuffers {
   private readonly incoming = new Fifo<Uint8Array>();
