@@ -19,6 +19,8 @@ namespace {
 
 // The kernel refuses more than SCM_MAX_FD (253) descriptors in one message.
 constexpr uint32_t kMaxFdsPerMessage = 253;
+// sendmsg takes at most IOV_MAX (1024 on Linux) buffers.
+constexpr uint32_t kMaxIovecs = 1024;
 // Bounds the per-thread receive scratch area, which is kept between calls.
 constexpr double kMaxBytesPerCall = 16 * 1024 * 1024;
 
@@ -49,34 +51,61 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 }
 
 // sendFds(socketFd, data, fds): number of bytes sent, or -1 if the socket
-// would block. The descriptors ride with the first byte of `data`; after a
+// would block. `data` is a Uint8Array, or an array of them sent in order by
+// one sendmsg (an iovec each: a large record travels without being copied
+// into one buffer first). The descriptors ride with the first byte; after a
 // partial send the caller sends the rest without them. Sending descriptors
 // needs at least one byte of data on a stream socket.
 Napi::Value SendFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sock;
-  if (info.Length() < 3 || !GetFd(info[0], &sock) || !info[1].IsTypedArray() || !info[2].IsArray()) {
-    Napi::TypeError::New(env, "sendFds(socketFd: number, data: Uint8Array, fds: number[])")
+  if (info.Length() < 3 || !GetFd(info[0], &sock) || !(info[1].IsTypedArray() || info[1].IsArray()) ||
+      !info[2].IsArray()) {
+    Napi::TypeError::New(env, "sendFds(socketFd: number, data: Uint8Array | Uint8Array[], fds: number[])")
         .ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  Napi::TypedArray typed = info[1].As<Napi::TypedArray>();
-  if (typed.TypedArrayType() != napi_uint8_array) {
+  std::vector<iovec> iovs;
+  size_t total = 0;
+  auto add = [&](const Napi::Value& value) -> bool {
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) return false;
+    Napi::Uint8Array data = value.As<Napi::Uint8Array>();
+    if (data.ByteLength() == 0) return true;
+    iovs.push_back(iovec{data.Data(), data.ByteLength()});
+    total += data.ByteLength();
+    return true;
+  };
+  if (info[1].IsArray()) {
+    Napi::Array parts = info[1].As<Napi::Array>();
+    const uint32_t n = parts.Length();
+    if (n > kMaxIovecs) {
+      Napi::RangeError::New(env, "sendFds: at most 1024 buffers per call").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    iovs.reserve(n);
+    for (uint32_t i = 0; i < n; i++) {
+      if (!add(parts.Get(i))) {
+        Napi::TypeError::New(env, "sendFds: data[" + std::to_string(i) + "] is not a Uint8Array")
+            .ThrowAsJavaScriptException();
+        return Napi::Value();
+      }
+    }
+  } else if (!add(info[1])) {
     Napi::TypeError::New(env, "sendFds: data must be a Uint8Array").ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  Napi::Uint8Array data = typed.As<Napi::Uint8Array>();
   Napi::Array list = info[2].As<Napi::Array>();
   const uint32_t count = list.Length();
   if (count > kMaxFdsPerMessage) {
     Napi::RangeError::New(env, "sendFds: at most 253 descriptors per message").ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  if (count > 0 && data.ByteLength() == 0) {
+  if (count > 0 && total == 0) {
     Napi::RangeError::New(env, "sendFds: descriptors need at least one byte of data to travel with")
         .ThrowAsJavaScriptException();
     return Napi::Value();
   }
+  if (total == 0) return Napi::Number::New(env, 0);
   std::vector<int> fds(count);
   for (uint32_t i = 0; i < count; i++) {
     if (!GetFd(list.Get(i), &fds[i])) {
@@ -86,13 +115,10 @@ Napi::Value SendFds(const Napi::CallbackInfo& info) {
     }
   }
 
-  iovec iov;
-  iov.iov_base = data.Data();
-  iov.iov_len = data.ByteLength();
   msghdr msg;
   std::memset(&msg, 0, sizeof(msg));
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  msg.msg_iov = iovs.data();
+  msg.msg_iovlen = iovs.size();
   std::vector<char> control;
   if (count > 0) {
     control.assign(CMSG_SPACE(sizeof(int) * count), 0);
@@ -115,6 +141,53 @@ Napi::Value SendFds(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   return Napi::Number::New(env, double(sent));
+}
+
+// Moves the descriptors of a received message into `received`, closing those
+// past `max_fds`; true when some were closed here or dropped by the kernel.
+bool TakeFds(msghdr& msg, size_t max_fds, std::vector<int>& received) {
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+      received.push_back(fd);
+    }
+  }
+  bool truncated = (msg.msg_flags & MSG_CTRUNC) != 0 || received.size() > max_fds;
+  for (size_t i = max_fds; i < received.size(); i++) close(received[i]);
+  if (received.size() > max_fds) received.resize(max_fds);
+  return truncated;
+}
+
+// One recvmsg of at most `iov.iov_len` bytes into `iov`; the byte count, or
+// -1 when the socket would block, or -2 with a JS exception pending.
+ssize_t Receive(Napi::Env env, int sock, iovec iov, size_t max_fds, std::vector<int>& received, bool* truncated) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+  msghdr msg;
+  std::memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t got;
+  do {
+    got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    if (IsWouldBlock(errno)) return -1;
+    ErrnoError(env, errno, "recvmsg").ThrowAsJavaScriptException();
+    return -2;
+  }
+  *truncated = TakeFds(msg, max_fds, received);
+  return got;
+}
+
+Napi::Array FdArray(Napi::Env env, const std::vector<int>& fds) {
+  Napi::Array array = Napi::Array::New(env, fds.size());
+  for (size_t i = 0; i < fds.size(); i++) array.Set(uint32_t(i), Napi::Number::New(env, fds[i]));
+  return array;
 }
 
 // recvFds(socketFd, maxBytes, maxFds): { data, fds, truncated } or null if
@@ -144,51 +217,54 @@ Napi::Value RecvFds(const Napi::CallbackInfo& info) {
   // a small message does not pin a maxBytes-sized buffer.
   thread_local std::vector<uint8_t> scratch;
   if (scratch.size() < max_bytes) scratch.resize(max_bytes);
-  iovec iov;
-  iov.iov_base = scratch.data();
-  iov.iov_len = max_bytes;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
-  msghdr msg;
-  std::memset(&msg, 0, sizeof(msg));
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-
-  ssize_t got;
-  do {
-    got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) {
-    if (IsWouldBlock(errno)) return env.Null();
-    ErrnoError(env, errno, "recvmsg").ThrowAsJavaScriptException();
-    return Napi::Value();
-  }
-
   std::vector<int> received;
-  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < n; i++) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-      received.push_back(fd);
-    }
-  }
-  bool truncated = (msg.msg_flags & MSG_CTRUNC) != 0 || received.size() > max_fds;
-  for (size_t i = max_fds; i < received.size(); i++) close(received[i]);
-  if (received.size() > max_fds) received.resize(max_fds);
+  bool truncated = false;
+  ssize_t got = Receive(env, sock, iovec{scratch.data(), max_bytes}, max_fds, received, &truncated);
+  if (got == -1) return env.Null();
+  if (got < 0) return Napi::Value();
 
   Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::Copy(env, scratch.data(), size_t(got));
   if (env.IsExceptionPending()) {
     for (int fd : received) close(fd);  // nobody would ever own them
     return Napi::Value();
   }
-  Napi::Array fds = Napi::Array::New(env, received.size());
-  for (size_t i = 0; i < received.size(); i++) fds.Set(uint32_t(i), Napi::Number::New(env, received[i]));
   Napi::Object result = Napi::Object::New(env);
   result.Set("data", data);
-  result.Set("fds", fds);
+  result.Set("fds", FdArray(env, received));
+  result.Set("truncated", Napi::Boolean::New(env, truncated));
+  return result;
+}
+
+// recvFdsInto(socketFd, target, maxFds): { bytes, fds, truncated }, or null
+// if the socket would block. Like recvFds, but the bytes land in `target` (a
+// Uint8Array, filled from its start): a large frame is read where it will be
+// used, with no copy out of a scratch area. bytes === 0 with no fds is end of
+// stream.
+Napi::Value RecvFdsInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sock;
+  if (info.Length() < 3 || !GetFd(info[0], &sock) || !info[1].IsTypedArray() || !info[2].IsNumber() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    Napi::TypeError::New(env, "recvFdsInto(socketFd: number, target: Uint8Array, maxFds: number)")
+        .ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  Napi::Uint8Array target = info[1].As<Napi::Uint8Array>();
+  double max_fds_d = info[2].As<Napi::Number>().DoubleValue();
+  if (target.ByteLength() == 0 || !(max_fds_d >= 0)) {
+    Napi::RangeError::New(env, "recvFdsInto: target must not be empty and maxFds must be >= 0")
+        .ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  const size_t max_fds = max_fds_d > kMaxFdsPerMessage ? kMaxFdsPerMessage : size_t(max_fds_d);
+  std::vector<int> received;
+  bool truncated = false;
+  ssize_t got = Receive(env, sock, iovec{target.Data(), target.ByteLength()}, max_fds, received, &truncated);
+  if (got == -1) return env.Null();
+  if (got < 0) return Napi::Value();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("bytes", Napi::Number::New(env, double(got)));
+  result.Set("fds", FdArray(env, received));
   result.Set("truncated", Napi::Boolean::New(env, truncated));
   return result;
 }
@@ -232,6 +308,7 @@ void InitFdPass(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New<SocketPair>(env, "socketPair"));
   exports.Set("sendFds", Napi::Function::New<SendFds>(env, "sendFds"));
   exports.Set("recvFds", Napi::Function::New<RecvFds>(env, "recvFds"));
+  exports.Set("recvFdsInto", Napi::Function::New<RecvFdsInto>(env, "recvFdsInto"));
   exports.Set("dupFd", Napi::Function::New<DupFd>(env, "dupFd"));
   exports.Set("shutdownWrite", Napi::Function::New<ShutdownWrite>(env, "shutdownWrite"));
 }

@@ -12,6 +12,7 @@ import type { CreateOptions } from './core/lifecycle.js';
 import { makeLogger, type Logger } from './core/log.js';
 import { childSourceHash, resolveSpec, type ActorSpec, type TroupeOptions } from './core/spec.js';
 import { InvalidActorAddressError, ThespisError } from './errors.js';
+import { checkMessageSize } from './transport/message-size.js';
 
 const CELL = Symbol('thespis.actor.cell');
 /** Loggers made on first use; kept outside the instance so idle actors stay small. */
@@ -64,11 +65,15 @@ export abstract class Actor {
     return logger;
   }
 
-  /** Asynchronous, never blocks. */
+  /**
+   * Asynchronous, never blocks. Throws MessageTooLargeError for a string or
+   * bytes larger than a link carries, wherever the target is (message-size.ts).
+   */
   send(target: ActorAddress, message: unknown): void {
     if (!(target instanceof ActorAddress)) {
       throw new InvalidActorAddressError(`send: target must be an ActorAddress, got ${describe(target)}`);
     }
+    checkMessageSize(message);
     this.kernel.send(this[CELL].address, target, message);
   }
 

@@ -7,11 +7,12 @@
 import { ActorAddress } from './address.js';
 import type { Cell } from './core/cell.js';
 import type { Kernel } from './core/kernel.js';
-import { ControlDone, Created, TargetDown } from './core/protocol.js';
+import { ControlDone, Created, Refused, TargetDown } from './core/protocol.js';
 import { describe } from './actor.js';
 import { Fifo } from './core/queue.js';
 import { ActorSystemShutdownError, ActorTimeoutError, DeadActorError, InvalidActorAddressError, PoisonError } from './errors.js';
 import { PoisonMessage } from './messages.js';
+import { checkMessageSize } from './transport/message-size.js';
 
 interface Waiter {
   resolve(message: unknown): void;
@@ -47,12 +48,18 @@ export class Endpoint implements MessageEndpoint {
 
   tell(target: ActorAddress, message: unknown): void {
     this.check(target, 'tell');
+    checkMessageSize(message);
     this.kernel.send(this.cell.address, target, message);
   }
 
   ask(target: ActorAddress, message: unknown, timeoutMs?: number): Promise<unknown> {
     this.check(target, 'ask');
     checkTimeout(timeoutMs, 'ask');
+    try {
+      checkMessageSize(message);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const kernel = this.kernel;
     return new Promise<unknown>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -61,6 +68,7 @@ export class Endpoint implements MessageEndpoint {
           receiveMessage: (reply) => {
             finish();
             if (reply instanceof TargetDown) reject(new DeadActorError(`ask: ${target} is dead`, target));
+            else if (reply instanceof Refused) reject(reply.error);
             else if (reply instanceof PoisonMessage) reject(new PoisonError(`ask: ${target} failed on the message: ${reply.details}`, reply));
             else resolve(reply);
           },
@@ -119,7 +127,7 @@ export class Endpoint implements MessageEndpoint {
 
   private receive(message: unknown): void {
     // Late notices for asks already answered are not the user's mail.
-    if (message instanceof TargetDown || message instanceof Created || message instanceof ControlDone) return;
+    if (message instanceof TargetDown || message instanceof Created || message instanceof ControlDone || message instanceof Refused) return;
     let waiter: Waiter | undefined;
     while ((waiter = this.listeners.shift()) !== undefined) {
       if (waiter.expired) continue;

@@ -41,6 +41,17 @@ export class ActorSystemShutdownError extends ThespisError {}
 /** Bytes from a link broke a codec or framing limit (size, depth) or were not valid CBOR. */
 export class CodecError extends ThespisError {}
 
+/**
+ * A message encodes to more than a link carries (`maxFrameBytes`, 64 MiB by
+ * default): it was not sent. `size` is its encoded size in bytes (or a lower
+ * bound, when that alone settles it); `limit` the limit it broke.
+ */
+export class MessageTooLargeError extends CodecError {
+  constructor(message: string, readonly size: number, readonly limit: number) {
+    super(message);
+  }
+}
+
 /** The native addon is needed for this feature and is not built. */
 export class NativeAddonMissingError extends ThespisError {}
 

@@ -44,6 +44,7 @@ export {
   ActorSystemShutdownError,
   ActorCreationError,
   CodecError,
+  MessageTooLargeError,
   NativeAddonMissingError,
   SystemConnectionError,
 } from './errors.js';

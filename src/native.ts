@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeAddonMissingError } from './errors.js';
 
 /** The ABI this file was written against; bumped with native/addon.cc. */
-const EXPECTED_ABI = 3;
+const EXPECTED_ABI = 4;
 
 /** Incremental length-prefixed frame parser (native/framing.cc). */
 export interface AddonFramer {
@@ -37,6 +37,13 @@ export interface ReceivedFds {
   /** Close-on-exec descriptors now owned by the caller. */
   fds: number[];
   /** Some descriptors that came were closed (beyond `maxFds`) or dropped. */
+  truncated: boolean;
+}
+
+/** What `recvFdsInto` read: `bytes` 0 and no `fds` means end of stream. */
+export interface ReceivedInto {
+  bytes: number;
+  fds: number[];
   truncated: boolean;
 }
 
@@ -93,9 +100,12 @@ export interface NativeAddon {
    * Bytes sent (the fds ride with the first byte), or -1 when the socket would
    * block. Throws an Error with an errno `code` (e.g. 'EPIPE') on failure.
    */
-  sendFds(socketFd: number, data: Uint8Array, fds: readonly number[]): number;
+  /** Bytes sent (one sendmsg; `data` as one buffer or several in order), or -1 when the socket would block. */
+  sendFds(socketFd: number, data: Uint8Array | readonly Uint8Array[], fds: readonly number[]): number;
   /** null when the socket would block. */
   recvFds(socketFd: number, maxBytes: number, maxFds: number): ReceivedFds | null;
+  /** Like recvFds, into `target` from its start; null when the socket would block. */
+  recvFdsInto(socketFd: number, target: Uint8Array, maxFds: number): ReceivedInto | null;
   /** A close-on-exec duplicate of `fd` (the same open file, a descriptor of its own). */
   dupFd(fd: number): number;
   /** `shutdown(fd, SHUT_WR)`: the peer reads end of stream; reading goes on. */
@@ -136,7 +146,7 @@ export interface NativeStatus {
 /** The members each feature needs, for error messages that name the gap. */
 const FEATURE_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   framing: ['Framer', 'encodeFrames'],
-  fdpass: ['socketPair', 'sendFds', 'recvFds', 'dupFd', 'shutdownWrite', 'FdWatcher'],
+  fdpass: ['socketPair', 'sendFds', 'recvFds', 'recvFdsInto', 'dupFd', 'shutdownWrite', 'FdWatcher'],
   fork: ['fork', 'exitNow', 'getpid', 'getppid', 'onChildExit', 'reapChildren', 'forkedChildren'],
 };
 const ALL_MEMBERS = [...new Set(Object.values(FEATURE_MEMBERS).flat())];

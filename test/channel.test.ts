@@ -14,7 +14,7 @@ import { openEnvelope } from '../src/transport/envelope.js';
 function pair(maxDepth?: number): { send: Channel; receive: () => Frame[]; dropped: number[] } {
   const envelopes: Uint8Array[] = [];
   const limits = maxDepth === undefined ? {} : { maxDepth };
-  const send = new Channel('B', 'A', (envelope) => envelopes.push(envelope), limits);
+  const send = new Channel('B', 'A', (envelope) => envelopes.push(Buffer.concat([envelope].flat())), limits);
   const receiver = new Channel('A', 'B', () => undefined, limits);
   const dropped: number[] = [];
   send.onDropped = (count) => dropped.push(count);

@@ -1,22 +1,42 @@
-// The fast writer for thread-link batches (transport/fast-batch.ts): what it
-// writes must decode to exactly what the general codec would deliver, and
-// anything it does not handle must be left to the general codec.
+// The fast writer for link batches (transport/codec/fast-batch.ts): what it
+// writes must decode to exactly what the general codec would deliver, large
+// strings and bytes included; records are cut by bytes and never exceed the
+// limit; anything it does not handle is left to the general codec.
 import { describe, expect, it } from 'vitest';
 import { ActorAddress } from '../src/address.js';
 import { FrameKind, type Frame } from '../src/core/protocol.js';
 import { AddressEncoder } from '../src/transport/codec/address-table.js';
-import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from '../src/transport/codec/fast-batch.js';
+import { LATIN1_TAG } from '../src/transport/codec/cbor-limits.js';
+import type { BulkBuffers } from '../src/transport/codec/cbor-writer.js';
+import { BATCH_BYTES, FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder } from '../src/transport/codec/fast-batch.js';
 
 const PEER = 'k:w1';
 const to = new ActorAddress(PEER, 'k.1');
 const from = new ActorAddress('k:w0', 'k.2');
 
-function setup(maxBytes = 64 << 20): { writer: FastBatchWriter; refs: AddressEncoder; decode: (record: Uint8Array) => unknown[] } {
+function setup(maxBytes = 64 << 20, bulk: BulkBuffers | null = null): {
+  writer: FastBatchWriter;
+  refs: AddressEncoder;
+  decode: (record: Uint8Array) => unknown[];
+  /** Encodes all frames, record after record; returns the records (throws if one needs the general codec). */
+  all: (frames: Frame[], destinations?: string[]) => Uint8Array[];
+} {
   const refs = new AddressEncoder();
   refs.ref(to);
   refs.ref(from);
   const decoder = fastBatchDecoder();
-  return { writer: new FastBatchWriter(maxBytes), refs, decode: (record) => decoder.decode(record) as unknown[] };
+  const writer = new FastBatchWriter(maxBytes, { bulk });
+  const all = (frames: Frame[], destinations = frames.map(() => PEER)): Uint8Array[] => {
+    const records: Uint8Array[] = [];
+    for (let i = 0; i < frames.length; ) {
+      const taken = writer.encode(destinations, frames, i, PEER, refs);
+      if (taken <= 0) throw new Error(`frame ${i}: ${taken}`);
+      records.push(writer.record);
+      i += taken;
+    }
+    return records;
+  };
+  return { writer, refs, decode: (record) => decoder.decode(record) as unknown[], all };
 }
 
 const message = (body: unknown, sender: ActorAddress | null = from): Frame => [FrameKind.Message, to, sender, body];
@@ -28,21 +48,37 @@ function bodies(batch: unknown[]): unknown[] {
   return out;
 }
 
+/** Bulk buffers that say what they handed out. */
+function bulkBuffers(): BulkBuffers & { taken: Uint8Array[] } {
+  const taken: Uint8Array[] = [];
+  return {
+    taken,
+    take(bytes: number) {
+      const buffer = new Uint8Array(bytes + 100);
+      taken.push(buffer);
+      return buffer;
+    },
+  };
+}
+
 describe('fast batch writer', () => {
-  it('writes primitives, flat objects and arrays that decode to the same values', () => {
-    const { writer, refs, decode } = setup();
+  it('writes primitives, strings, bytes, objects and arrays that decode to the same values', () => {
+    const { all, decode } = setup();
     const values: unknown[] = [
       0, 1, 23, 24, 255, 256, 65535, 65536, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -24, -25, -(2 ** 40), Number.MIN_SAFE_INTEGER,
       -0, 0.5, 21.375, 1e300, -1e-300, NaN, Infinity, -Infinity, 2 ** 53 + 2,
-      '', 'ascii', 'é', 'naïve ☃ 😀', 'x'.repeat(70_000), true, false, null, undefined,
+      '', 'ascii', 'é', 'naïve ☃ 😀', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(1023), 'w'.repeat(1024), 'v'.repeat(70_000),
+      'é'.repeat(100), 'ünïcödé '.repeat(200), '😀'.repeat(5000), `${'a'.repeat(2000)}é`,
+      true, false, null, undefined,
       { kind: 'update', seq: 123456, key: 'sensor-17', value: 21.375, ok: true },
       {}, { 'clé ☃': 'v', 2: 'two', 1: 'one' }, [], [1, 'two', null, undefined, false, -0.25],
+      { nested: { deeper: { list: [1, [2, [3]], { a: 'b' }] } } }, [[1], [[2]]],
     ];
     const frames = values.map((value) => message(value));
     frames.push(message('no sender', null));
-    const record = writer.encode(frames.map(() => PEER), frames, PEER, refs)!;
-    expect(record[0]).toBe(FAST_BATCH);
-    const batch = decode(record);
+    const records = all(frames);
+    for (const record of records) expect(record[0]).toBe(FAST_BATCH);
+    const batch = records.flatMap((record) => decode(record));
     expect(bodies(batch)).toEqual([...values, 'no sender']);
     const got = bodies(batch);
     expect(Object.is(got[values.findIndex((v) => Object.is(v, -0))], -0)).toBe(true);
@@ -52,51 +88,153 @@ describe('fast batch writer', () => {
     expect((batch.at(-1) as unknown[])[2]).toBeNull();
   });
 
-  it('names other destinations, and keeps record definitions across batches and past 256 key lists', () => {
+  it('writes long ASCII text as Latin-1 bytes and other text as UTF-8, both decoding to the same string', () => {
     const { writer, refs, decode } = setup();
+    const ascii = 'abc'.repeat(1000);
+    const accented = `${'abc'.repeat(1000)}é`;
+    for (const [text, tagged] of [[ascii, true], [accented, false], ['short', false]] as const) {
+      expect(writer.encode([PEER], [message(text)], 0, PEER, refs)).toBe(1);
+      const record = Buffer.from(writer.record);
+      // d9 b921 5a: tag LATIN1_TAG over a byte string with a 32-bit length
+      expect(record.includes(Buffer.from([0xd9, LATIN1_TAG >> 8, LATIN1_TAG & 0xff, 0x5a]))).toBe(tagged);
+      expect(bodies(decode(writer.record))).toEqual([text]);
+    }
+  });
+
+  it('writes bytes (Uint8Array, Buffer, ArrayBuffer, DataView) that arrive as Uint8Array copies', () => {
+    const { writer, refs, decode } = setup();
+    const raw = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    const values = [raw, Buffer.from(raw), raw.buffer, new DataView(raw.buffer, 10, 20), { image: raw.subarray(5, 9) }];
+    expect(writer.encode(values.map(() => PEER), values.map((v) => message(v)), 0, PEER, refs)).toBe(values.length);
+    const got = bodies(decode(writer.record)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, { image: Uint8Array }];
+    for (const bytes of [...got.slice(0, 4), got[4].image] as Uint8Array[]) expect(bytes.constructor).toBe(Uint8Array);
+    expect([...got[0]]).toEqual([...raw]);
+    expect([...got[1]]).toEqual([...raw]);
+    expect([...got[2]]).toEqual([...raw]);
+    expect([...got[3]]).toEqual([...raw.subarray(10, 30)]);
+    expect([...got[4].image]).toEqual([5, 6, 7, 8]);
+    // Copies: writing over the record does not change what was delivered.
+    writer.record.fill(0);
+    expect(got[0][1]).toBe(1);
+  });
+
+  it('names other destinations, and keeps record definitions across batches and past 256 key lists', () => {
+    const { all, decode } = setup();
     for (let round = 0; round < 3; round++) {
       const frames: Frame[] = [];
       for (let i = 0; i < 300; i++) frames.push(message({ [`k${i}`]: i, round }));
       frames.push(message({ same: round }));
       const destinations = frames.map((_, i) => (i === 0 ? 'k:w7' : PEER));
-      const batch = decode(writer.encode(destinations, frames, PEER, refs)!);
+      const records = all(frames, destinations);
+      expect(records).toHaveLength(1);
+      const batch = decode(records[0]!);
       expect(batch[0]).toBe('k:w7');
       expect(bodies(batch)).toEqual(frames.map((frame) => frame[3]));
     }
   });
 
-  it('leaves to the general codec what it does not handle, and stays in step with its decoder', () => {
+  it('stops before a frame it does not handle, and stays in step with its decoder', () => {
     const { writer, refs, decode } = setup();
-    const stranger = new ActorAddress(PEER, 'k.99');
     class Point {
       constructor(readonly x: number) {}
     }
-    const refused: Frame[][] = [
-      [message(new Date(0))],
-      [message({ nested: { a: 1 } })],
-      [message([[1]])],
-      [message(new Point(1))],
-      [message(10n)],
-      [message({ big: 10n })],
-      [message(new Map())],
-      [[FrameKind.Message, stranger, from, 'to an address not numbered yet']],
-      [message('fine'), [FrameKind.Control, { op: 'kernelDown', kernelId: 'x' }]],
+    let deep: unknown = 1;
+    for (let i = 0; i < 20; i++) deep = [deep];
+    const refused: Frame[] = [
+      message(new Date(0)), message({ nested: { when: new Date(0) } }), message(new Point(1)), message(10n), message({ big: 10n }),
+      message(new Map()), message(new Float64Array(2)), message(deep), [FrameKind.Control, { op: 'kernelDown', kernelId: 'x' }],
     ];
-    for (const frames of refused) {
-      // A shape first seen in a refused batch must not be taken as known by the peer.
-      const withShape = [message({ fresh: 1, shape: 2 }), ...frames];
-      expect(writer.encode(withShape.map(() => PEER), withShape, PEER, refs)).toBeNull();
+    for (const frame of refused) {
+      // Taken: the frame before. A shape and an address first seen in the refused frame must not be taken as known by the peer.
+      const stranger = new ActorAddress(PEER, `k.${Math.random()}`);
+      const last: Frame = frame[0] === FrameKind.Message ? [FrameKind.Message, stranger, from, [{ unseen: 1 }, frame[3]]] : frame;
+      const frames: Frame[] = [message({ fresh: 1, shape: 2 }), last];
+      expect(writer.encode([PEER, PEER], frames, 0, PEER, refs)).toBe(1);
+      expect(bodies(decode(writer.record))).toEqual([{ fresh: 1, shape: 2 }]);
+      expect(writer.encode([PEER, PEER], frames, 1, PEER, refs)).toBe(0);
+      expect(refs.numberOf(stranger)).toBeUndefined();
     }
-    const frames = [message({ fresh: 3, shape: 4 })];
-    expect(bodies(decode(writer.encode([PEER], frames, PEER, refs)!))).toEqual([{ fresh: 3, shape: 4 }]);
+    const frames = [message({ fresh: 3, shape: 4 }), message({ unseen: 5 })];
+    expect(writer.encode([PEER, PEER], frames, 0, PEER, refs)).toBe(2);
+    expect(bodies(decode(writer.record))).toEqual([{ fresh: 3, shape: 4 }, { unseen: 5 }]);
   });
 
-  it('refuses a batch over the size limit (the general codec reports it), and records stay valid after later batches', () => {
+  it('writes an address new to the link in full once, then by number', () => {
+    const { writer, refs, decode } = setup();
+    const stranger = new ActorAddress('k:w9', 'k.77');
+    const frames: Frame[] = [[FrameKind.Message, stranger, from, 1], [FrameKind.Message, stranger, from, 2]];
+    expect(writer.encode([PEER, PEER], frames, 0, PEER, refs)).toBe(2);
+    const batch = decode(writer.record);
+    const first = (batch[1] as unknown[])[1];
+    expect(first instanceof ActorAddress && first.equals(stranger)).toBe(true);
+    expect((batch[3] as unknown[])[1]).toBe(refs.numberOf(stranger));
+  });
+
+  it('cuts records by bytes, and a record never holds more than the limit', () => {
+    const { all, decode } = setup(200_000);
+    const text = 'p'.repeat(10_000);
+    const frames = Array.from({ length: 50 }, (_, i) => message(`${i}:${text}`));
+    const records = all(frames);
+    expect(records.length).toBeGreaterThan(5);
+    for (const record of records.slice(0, -1)) expect(record.length).toBeGreaterThanOrEqual(BATCH_BYTES);
+    for (const record of records) expect(record.length).toBeLessThan(BATCH_BYTES + 11_000);
+    expect(records.flatMap((record) => bodies(decode(record)))).toEqual(frames.map((frame) => frame[3]));
+    // Two frames that each fit but not together (and the first is under BATCH_BYTES): the second starts the next record.
+    const { all: all2, decode: decode2 } = setup(100_000);
+    const two = all2([message('a'.repeat(60_000)), message('b'.repeat(60_000))]);
+    expect(two).toHaveLength(2);
+    expect(two.map((record) => (bodies(decode2(record))[0] as string)[0])).toEqual(['a', 'b']);
+  });
+
+  it('refuses a frame that alone is over the limit, after the frames before it, and goes on after it', () => {
     const { writer, refs, decode } = setup(1000);
-    expect(writer.encode([PEER], [message('x'.repeat(2000))], PEER, refs)).toBeNull();
-    const first = writer.encode([PEER], [message({ a: 'first' })], PEER, refs)!;
+    const frames = [message('before'), message('x'.repeat(2000)), message({ huge: new Uint8Array(5000) }), message('after')];
+    const destinations = frames.map(() => PEER);
+    expect(writer.encode(destinations, frames, 0, PEER, refs)).toBe(1);
+    expect(bodies(decode(writer.record))).toEqual(['before']);
+    expect(writer.encode(destinations, frames, 1, PEER, refs)).toBe(FAST_REFUSED);
+    expect(writer.refusedBytes).toBeGreaterThan(1000);
+    expect(writer.encode(destinations, frames, 2, PEER, refs)).toBe(FAST_REFUSED);
+    expect(writer.refusedBytes).toBeGreaterThanOrEqual(5000);
+    expect(writer.encode(destinations, frames, 3, PEER, refs)).toBe(1);
+    expect(bodies(decode(writer.record))).toEqual(['after']);
+  });
+
+  it('puts a large record in a bulk buffer of its own, from its start, and goes back to its slab for small ones', () => {
+    const bulk = bulkBuffers();
+    const { writer, refs, decode } = setup(64 << 20, bulk);
+    const big = 'L'.repeat(300_000);
+    const frames = [message('small first'), message(big), message('small after')];
+    const destinations = frames.map(() => PEER);
+    // Cut after the frame that takes the bulk record past 256 KiB.
+    expect(writer.encode(destinations, frames, 0, PEER, refs)).toBe(2);
+    expect(writer.recordIsBulk).toBe(true);
+    expect(bulk.taken).toHaveLength(1);
+    expect(writer.record.buffer === bulk.taken[0]!.buffer).toBe(true);
+    expect(writer.record.byteOffset).toBe(0);
+    expect(bodies(decode(writer.record))).toEqual(['small first', big]);
+    expect(writer.encode(destinations, frames, 2, PEER, refs)).toBe(1);
+    expect(writer.recordIsBulk).toBe(false);
+    expect(writer.record.buffer === bulk.taken[0]!.buffer).toBe(false);
+    expect(bodies(decode(writer.record))).toEqual(['small after']);
+    // Records reaching 16 KiB with strings or bytes go bulk too, batched up to 256 KiB.
+    const bytes = new Uint8Array(10_000).fill(9);
+    const many = Array.from({ length: 40 }, () => message({ bytes }));
+    const taken = writer.encode(many.map(() => PEER), many, 0, PEER, refs);
+    expect(taken).toBeLessThan(40);
+    expect(writer.recordIsBulk).toBe(true);
+    expect(writer.record.length).toBeGreaterThanOrEqual(256 * 1024);
+    expect(writer.record.length).toBeLessThan(256 * 1024 + 10_100);
+    expect(bulk.taken).toHaveLength(2);
+    expect(bodies(decode(writer.record))).toHaveLength(taken);
+  });
+
+  it('keeps the records it handed out valid after later batches', () => {
+    const { writer, refs, decode } = setup();
+    expect(writer.encode([PEER], [message({ a: 'first' })], 0, PEER, refs)).toBe(1);
+    const first = writer.record;
     const kept = first.slice();
-    for (let i = 0; i < 2000; i++) writer.encode([PEER], [message('y'.repeat(500))], PEER, refs);
+    for (let i = 0; i < 2000; i++) writer.encode([PEER], [message('y'.repeat(500))], 0, PEER, refs);
     expect(first).toEqual(kept);
     expect(bodies(decode(first))).toEqual([{ a: 'first' }]);
   });

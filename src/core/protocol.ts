@@ -108,6 +108,15 @@ export class ControlDone {
   ) {}
 }
 
+/**
+ * To the endpoint (an ask's reply address) whose message a link refused: it
+ * encodes to more than the link carries. Delivered on the endpoint's own
+ * kernel only; an ask waiting on it rejects with `error`.
+ */
+export class Refused {
+  constructor(readonly error: Error) {}
+}
+
 /** To a watcher: the watched actor is dead (or never existed). */
 export class TargetDown {
   constructor(readonly target: ActorAddress) {}

@@ -12,6 +12,7 @@ import { DEFAULT_ROUTE, type Congestion } from '../core/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { openHandles } from '../transport/handles.js';
+import { refuseFrame } from './refusal.js';
 import type { Link } from '../transport/link.js';
 import { ThreadLink, type RingPair } from '../transport/thread-link.js';
 
@@ -174,6 +175,7 @@ export function connectThread(kernel: Kernel, router: Router, peerId: string, ri
     (error) => log(`bad frame from ${peerId}; dropped`, error),
   );
   link.onDropped = (count, error) => log(`${count} frame(s) to ${peerId} could not be encoded; dropped`, error);
+  link.onRefused = (frame, error) => refuseFrame(kernel, frame, error);
   router.add(peerId, link);
   return link;
 }

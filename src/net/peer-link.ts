@@ -22,6 +22,7 @@ import type { Frame } from '../core/protocol.js';
 import type { Link } from '../transport/link.js';
 import { Channel } from '../transport/channel.js';
 import type { RecordLink } from '../transport/fd-link.js';
+import type { RecordBytes } from '../transport/record-writes.js';
 import { ACK_AFTER_MS, ACK_EVERY_RECORDS, Session, streamStarts, type SentRecord } from './session.js';
 import { LinkRecord, ackRecord, byeRecord, conventionRecord, heartbeatRecord, linkRecordKind, readBye, readNumber, type SystemHello } from './wire.js';
 
@@ -97,7 +98,8 @@ export class PeerLink implements Link {
     if (this.closed) return;
     let channel = this.channels.get(destination);
     if (channel === undefined) {
-      channel = new Channel(destination, this.owner.selfKernel, (envelope, _fds, frames) => this.sendNumbered(envelope, frames), {}, NO_HANDLES);
+      // A pooled envelope is not given back: the session keeps it to send again after a drop.
+      channel = new Channel(destination, this.owner.selfKernel, (envelope, _fds, _pooled, frames) => this.sendNumbered(envelope, frames), {}, NO_HANDLES);
       this.channels.set(destination, channel);
     }
     channel.send(frame);
@@ -143,7 +145,7 @@ export class PeerLink implements Link {
     this.sendNumbered(conventionRecord(message), null);
   }
 
-  private sendNumbered(bytes: Uint8Array, frames: Frame[] | null): void {
+  private sendNumbered(bytes: RecordBytes, frames: Frame[] | null): void {
     if (this.closed) return;
     const record: SentRecord = { bytes, frames };
     this.session.add(record);

@@ -23,10 +23,11 @@
  */
 import type { Frame } from '../core/protocol.js';
 import { Fifo } from '../core/queue.js';
+import { recordLength, type RecordBytes } from '../transport/record-writes.js';
 
 /** A record as sent: its bytes, and the frames it carries (for dead letters if it is lost). */
 export interface SentRecord {
-  readonly bytes: Uint8Array;
+  readonly bytes: RecordBytes;
   readonly frames: readonly Frame[] | null;
 }
 
@@ -52,7 +53,7 @@ export class Session {
   /** Keep `record` until acknowledged; returns its number. */
   add(record: SentRecord): number {
     this.unacked.push(record);
-    this.unackedBytes += record.bytes.length;
+    this.unackedBytes += recordLength(record.bytes);
     if (record.frames !== null) this.unackedFrames += record.frames.length;
     return ++this.sent;
   }
@@ -62,7 +63,7 @@ export class Session {
     if (count > this.sent) return false;
     while (this.acked < count) {
       const record = this.unacked.shift()!;
-      this.unackedBytes -= record.bytes.length;
+      this.unackedBytes -= recordLength(record.bytes);
       if (record.frames !== null) this.unackedFrames -= record.frames.length;
       this.acked++;
     }

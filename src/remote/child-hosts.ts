@@ -14,6 +14,7 @@ import { bootstrap, endChild, newToken } from './bootstrap.js';
 import { methodCommand } from './methods.js';
 import type { MethodSpec, RemoteBoot, RuntimePayload } from './protocol.js';
 import { StdioLink } from './stdio-link.js';
+import type { RecordBytes } from '../transport/record-writes.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
@@ -37,7 +38,7 @@ export class ChildLink {
     });
   }
 
-  write(record: Uint8Array): void {
+  write(record: RecordBytes): void {
     this.stream.write(record);
   }
 

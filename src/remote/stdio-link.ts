@@ -17,16 +17,16 @@
 import type { Readable, Writable } from 'node:stream';
 import { CodecError } from '../errors.js';
 import type { RecordLink, RecordLinkHandlers } from '../transport/fd-link.js';
-import { createFramer, encodeFramesTs, type Framer } from '../transport/framing.js';
+import { createFramer, type Framer } from '../transport/framing.js';
+import { planWrites, recordLength, type RecordBytes } from '../transport/record-writes.js';
 import { LINK_HIGH_WATER_BYTES } from '../transport/link.js';
 
 const NO_FDS: number[] = [];
-/** From this many bytes in one flush, records are not copied into one buffer. */
-const LARGE_BYTES = 64 * 1024;
 
 export class StdioLink implements RecordLink {
   private readonly framer: Framer;
-  private queue: Uint8Array[] = [];
+  private queue: RecordBytes[] = [];
+  private queuedRecordBytes = 0;
   private flushQueued = false;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
@@ -34,6 +34,7 @@ export class StdioLink implements RecordLink {
   /** Flow control (core/flow.ts): over the high-water mark of bytes the output has not taken. */
   congested = false;
   onCongestion: ((congested: boolean) => void) | undefined = undefined;
+  onDrained: (() => void) | undefined = undefined;
 
   get queuedRecords(): number {
     return this.queue.length;
@@ -54,6 +55,7 @@ export class StdioLink implements RecordLink {
     input.on('error', (error: Error) => this.finish(error));
     output.on('error', (error: Error) => this.finish(error));
     output.on('drain', () => {
+      this.onDrained?.();
       if (!this.congested) return;
       this.congested = false;
       this.onCongestion?.(false);
@@ -62,14 +64,19 @@ export class StdioLink implements RecordLink {
     input.resume();
   }
 
-  write(record: Uint8Array, fds?: readonly number[]): void {
+  write(record: RecordBytes, fds?: readonly number[]): void {
     if (fds !== undefined && fds.length > 0) throw new CodecError('a remote host link cannot carry file descriptors');
     if (this.closed) return;
     this.queue.push(record);
+    this.queuedRecordBytes += 4 + recordLength(record);
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
     }
+  }
+
+  get queuedBytes(): number {
+    return this.queuedRecordBytes + this.output.writableLength;
   }
 
   /** Bytes written and not yet taken by the stream (for flow control by the callers). */
@@ -106,22 +113,13 @@ export class StdioLink implements RecordLink {
   private flush(): void {
     this.flushQueued = false;
     if (this.queue.length === 0 || this.closed) return;
-    const records = this.queue;
+    const writes = planWrites(this.queue, [], []);
     this.queue = [];
-    let bytes = 0;
-    for (const record of records) bytes += record.length;
-    if (bytes < LARGE_BYTES) {
-      this.output.write(encodeFramesTs(records));
-    } else {
-      this.output.cork();
-      for (const record of records) {
-        const header = Buffer.allocUnsafe(4);
-        header.writeUInt32BE(record.length);
-        this.output.write(header);
-        this.output.write(record);
-      }
-      this.output.uncork();
-    }
+    this.queuedRecordBytes = 0;
+    // Corked, the stream hands all parts to one writev: large parts are not copied to be joined.
+    this.output.cork();
+    for (const write of writes) for (const part of write.parts) this.output.write(part);
+    this.output.uncork();
     if (!this.congested && this.output.writableLength > LINK_HIGH_WATER_BYTES) {
       this.congested = true;
       this.onCongestion?.(true);
@@ -147,6 +145,7 @@ export class StdioLink implements RecordLink {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    this.queuedRecordBytes = 0;
     this.input.off('data', this.onData);
     this.handlers.onClosed(error);
   }

@@ -8,28 +8,33 @@
  *
  * Frames sent during one turn of the microtask queue leave as one envelope
  * (at most BATCH_FRAMES), like the thread links: per-record costs are paid per
- * batch, not per message.
+ * batch, not per message. Most batches are written by the fast writer
+ * (fast-batch.ts: strings and bytes at memory speed, cut by bytes, large ones
+ * in pooled buffers the link gives back once written); the rest by the
+ * general codec. No envelope exceeds maxFrameBytes: a frame that alone would
+ * is refused (`onRefused`) and the rest of its batch goes on.
+ *
+ * An envelope leaves as two parts, its head and its payload, which the link
+ * writes without joining them (record-writes.ts).
  *
  * A socket or server inside a message travels as a descriptor beside the
  * envelope (handles.ts): the sink gets the envelope with its descriptors.
  *
  * Decoding is for untrusted bytes (the codec's pre-scan is on, and every
  * decoded frame's shape is checked): a channel's far end may be any process.
- *
- * A batch of message frames with flat bodies between addresses the channel
- * has numbered (the steady state of a stream) is written by a writer of its
- * own (fast-batch.ts: a third of the general encoder's cost per message) and
- * starts with FAST_BATCH; its record definitions have a decoder of their own
- * at the far end, still behind the same pre-scan and checks.
  */
 import { FrameKind, type Frame } from '../core/protocol.js';
-import { CodecError } from '../errors.js';
+import { CodecError, MessageTooLargeError } from '../errors.js';
+import { largeBuffers } from './buffer-pool.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './codec/address-table.js';
-import { Codec, type CodecLimits } from './codec/codec.js';
-import { FAST_BATCH, FastBatchWriter } from './codec/fast-batch.js';
-import { envelopeHeader, sealEnvelope } from './envelope.js';
+import { scanCbor } from './codec/cbor-limits.js';
+import { Codec, DEFAULT_LIMITS, type CodecLimits } from './codec/codec.js';
+import { FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder } from './codec/fast-batch.js';
+import { ENVELOPE_ROOM, envelopeHead, envelopeHeader } from './envelope.js';
 import { isFrame } from './codec/frame-check.js';
 import { HandleScope, encodeOrUndo, openHandles } from './handles.js';
+import { frameTooLarge } from './message-size.js';
+import type { RecordBytes } from './record-writes.js';
 
 const BATCH_FRAMES = 256;
 const NO_FDS: readonly number[] = [];
@@ -61,36 +66,50 @@ function shallowBody(body: unknown): boolean {
   return true;
 }
 
+/**
+ * Takes each sealed envelope, in order, with the descriptors that travel with
+ * it (now the sink's); for an envelope written in a pooled buffer, that
+ * buffer, to give back to `largeBuffers` once written (RecordLink.write does;
+ * a sink that keeps envelopes to send again must not); and the frames it
+ * carries (to dead-letter them if it is lost).
+ */
+export type EnvelopeSink = (envelope: RecordBytes, fds: readonly number[], recycle: ArrayBuffer | undefined, frames: Frame[]) => void;
+
 export class Channel {
   private readonly codec: Codec;
-  private readonly fastWriter: FastBatchWriter;
-  /** Decodes the peer's fast batches (record ids of their own); made on the first one. */
-  private fastCodec: Codec | null = null;
   private readonly header: Uint8Array;
+  /** The head of an envelope with no descriptors. */
+  private readonly head: Uint8Array;
   private readonly sent = new AddressEncoder();
   private readonly received = new AddressDecoder();
   private readonly handles: HandleScope;
+  private readonly fast: FastBatchWriter;
+  private readonly fastDecoder = fastBatchDecoder();
+  /** The fast writer's destinations: every frame goes to the peer. */
+  private readonly toPeer: string[];
   private batch: Frame[] = [];
   private flushQueued = false;
   private readonly flushBound = (): void => this.flush();
+  /** The last `receive` handed out views of its payload (the payload's memory must not be reused). */
+  tookViews = false;
 
   constructor(
     /** The kernel at the far end. */
     readonly peer: string,
     self: string,
-    /**
-     * Takes each sealed envelope, in order, with the descriptors that travel
-     * with it (now the sink's) and the frames it carries.
-     */
-    private readonly sink: (envelope: Uint8Array, fds: readonly number[], frames: Frame[]) => void,
+    private readonly sink: EnvelopeSink,
     limits: Partial<CodecLimits> = {},
     /** Set for a channel to another host: sockets cannot travel there, and encoding one fails with this. */
     handlesRefused?: string,
   ) {
-    this.codec = new Codec(limits, { sequential: true });
-    this.fastWriter = new FastBatchWriter(this.codec.limits.maxFrameBytes);
     this.handles = new HandleScope(true, handlesRefused);
+    // A payload leaves room for the envelope's head within the link's frame limit.
+    const maxFrameBytes = limits.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes;
+    this.codec = new Codec({ ...limits, maxFrameBytes: maxFrameBytes - ENVELOPE_ROOM }, { sequential: true });
     this.header = envelopeHeader(peer, self);
+    this.head = envelopeHead(this.header, 0);
+    this.fast = new FastBatchWriter(maxFrameBytes - ENVELOPE_ROOM, { bulk: largeBuffers, maxDepth: this.codec.limits.maxDepth });
+    this.toPeer = new Array<string>(BATCH_FRAMES).fill(peer);
   }
 
   send(frame: Frame): void {
@@ -111,8 +130,10 @@ export class Channel {
    * CodecError when the bytes break a limit, are not a batch, or hold a frame
    * of the wrong shape (nothing of such a batch is delivered).
    */
-  receive(payload: Uint8Array, fds: readonly number[] = [], deliver = true): Frame[] {
-    const batch = this.handles.decoding(fds, () => (payload[0] === FAST_BATCH ? this.decodeFast(payload) : this.codec.decode(payload)));
+  receive(payload: Uint8Array, fds: readonly number[] = [], deliver = true, owned = false): Frame[] {
+    const fast = payload.length > 0 && payload[0] === FAST_BATCH;
+    const batch = fast ? this.receiveFast(payload, fds, owned) : this.handles.decoding(fds, () => this.codec.decode(payload));
+    this.tookViews = fast && this.fastDecoder.tookViews;
     if (!Array.isArray(batch)) throw new CodecError('an envelope payload must be a batch of frames');
     for (const frame of batch) {
       if (!Array.isArray(frame) || !unpackMessageFrame(this.received, frame) || !isFrame(frame)) {
@@ -123,9 +144,26 @@ export class Channel {
     return batch as Frame[];
   }
 
-  private decodeFast(payload: Uint8Array): unknown {
-    this.fastCodec ??= new Codec(this.codec.limits, { sequential: true });
-    return this.fastCodec.decode(payload.subarray(1));
+  /** The frames of a fast batch (`[null, frame, null, frame, ...]`), checked as the general codec checks its input. */
+  private receiveFast(payload: Uint8Array, fds: readonly number[], owned: boolean): unknown[] {
+    const limits = this.codec.limits;
+    if (payload.length > limits.maxFrameBytes) throw new CodecError(`frame too large: ${payload.length} bytes, over maxFrameBytes ${limits.maxFrameBytes}`);
+    const decoded = this.handles.decoding(fds, () => {
+      scanCbor(payload.subarray(1), limits.maxDepth);
+      try {
+        return this.fastDecoder.decode(payload, owned);
+      } catch (error) {
+        if (error instanceof CodecError) throw error;
+        throw new CodecError(`invalid CBOR: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    });
+    if (!Array.isArray(decoded) || (decoded.length & 1) !== 0) throw new CodecError('an envelope payload must be a batch of frames');
+    const frames: unknown[] = [];
+    for (let i = 0; i < decoded.length; i += 2) {
+      if (decoded[i] !== null) throw new CodecError('malformed frame in a batch');
+      frames.push(decoded[i + 1]);
+    }
+    return frames;
   }
 
   /** Frames queued and not yet sealed. */
@@ -145,44 +183,78 @@ export class Channel {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    if (this.seal(batch)) return;
-    // Some frame cannot travel (a function inside a message, say): send the
-    // others one by one, so only the bad ones are lost, and say so.
-    let dropped = 0;
-    for (const frame of batch) if (!this.seal([frame])) dropped++;
-    this.onDropped?.(dropped, this.lastError);
+    const fast = this.fast;
+    for (let i = 0; i < batch.length; ) {
+      const taken = fast.encode(this.toPeer, batch, i, this.peer, this.sent);
+      if (taken > 0) {
+        const frames = i === 0 && taken === batch.length ? batch : batch.slice(i, i + taken);
+        this.sink([this.head, fast.record], NO_FDS, fast.recordIsBulk ? (fast.record.buffer as ArrayBuffer) : undefined, frames);
+        i += taken;
+      } else if (taken === FAST_REFUSED) {
+        this.refuse(batch[i]!, fast.refusedBytes);
+        i++;
+      } else {
+        this.seal(batch, i, batch.length);
+        i = batch.length;
+      }
+    }
+    if (this.dropped > 0) {
+      this.onDropped?.(this.dropped, this.lastError);
+      this.dropped = 0;
+    }
   }
 
-  /** Told when frames were dropped because they could not be encoded. */
+  /** Told when frames were dropped because they could not be encoded (count > 0). */
   onDropped: ((count: number, error: unknown) => void) | undefined;
+  /** Told of each frame refused because it alone encodes to more than the link carries (it was not sent). */
+  onRefused: ((frame: Frame, error: MessageTooLargeError) => void) | undefined;
   private lastError: unknown = undefined;
+  private dropped = 0;
 
-  /** Sends the envelope for `frames`; false (with every numbering and hand-off undone) when they cannot be encoded. */
-  private seal(frames: Frame[]): boolean {
+  private refuse(frame: Frame, size: number): void {
+    this.onRefused?.(frame, frameTooLarge(frame, size, this.codec.limits.maxFrameBytes + ENVELOPE_ROOM, true));
+  }
+
+  /**
+   * Sends frames [from, to) as one envelope through the general codec, split
+   * in halves while it is over the limit; a frame that cannot be encoded is
+   * dropped (with every numbering and hand-off undone), one that alone is over
+   * the limit refused, so only the bad ones are lost.
+   */
+  private seal(frames: Frame[], from: number, to: number): void {
     const refs = this.sent;
     const handles = this.handles;
-    const fast = this.fastWriter.encodeFrames(frames, refs);
-    if (fast !== null) {
-      this.sink(sealEnvelope(this.header, fast, 0), NO_FDS, frames);
-      return true;
-    }
-    let envelope: Uint8Array;
+    let payload: Uint8Array;
     try {
-      envelope = encodeOrUndo(refs, handles, () => {
+      payload = encodeOrUndo(refs, handles, () => {
         let shallow = true;
-        const packed = frames.map((frame) => {
+        const packed: Frame[] = [];
+        for (let i = from; i < to; i++) {
+          const frame = frames[i]!;
           if (shallow && (frame[0] !== FrameKind.Message || !shallowBody(frame[3]))) shallow = false;
-          return packMessageFrame(refs, frame);
-        });
-        const payload = this.codec.encode(packed, shallow ? SHALLOW_BATCH_DEPTH : Infinity);
-        return sealEnvelope(this.header, payload, handles.outgoing.length);
+          packed.push(packMessageFrame(refs, frame));
+        }
+        return this.codec.encode(packed, shallow ? SHALLOW_BATCH_DEPTH : Infinity);
       });
     } catch (error) {
-      this.lastError = error;
-      return false;
+      const tooLarge = error instanceof MessageTooLargeError;
+      if (to - from === 1) {
+        if (tooLarge) this.refuse(frames[from]!, error.size);
+        else {
+          this.lastError = error;
+          this.dropped++;
+        }
+      } else if (tooLarge) {
+        const middle = (from + to) >>> 1;
+        this.seal(frames, from, middle);
+        this.seal(frames, middle, to);
+      } else {
+        for (let i = from; i < to; i++) this.seal(frames, i, i + 1);
+      }
+      return;
     }
-    this.sink(envelope, handles.outgoing, frames);
-    return true;
+    const fds = handles.outgoing;
+    this.sink([fds.length === 0 ? this.head : envelopeHead(this.header, fds.length), payload], fds, undefined, from === 0 && to === frames.length ? frames : frames.slice(from, to));
   }
 }
 

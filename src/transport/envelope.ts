@@ -41,6 +41,18 @@ export function envelopeHeader(destination: string, source: string): Uint8Array 
   return header;
 }
 
+/** Bytes an envelope's head takes at most (two ids of up to 255 bytes, their lengths, the descriptor count). */
+export const ENVELOPE_ROOM = 2 * (1 + MAX_ID_BYTES) + 1;
+
+/** The head of an envelope: the fixed header and the descriptor count (the payload follows it). */
+export function envelopeHead(header: Uint8Array, fdCount: number): Uint8Array {
+  if (fdCount > MAX_ENVELOPE_FDS) throw new RangeError(`at most ${MAX_ENVELOPE_FDS} descriptors per envelope`);
+  const head = new Uint8Array(header.length + 1);
+  head.set(header, 0);
+  head[header.length] = fdCount;
+  return head;
+}
+
 /** Header, descriptor count and payload in one new buffer. */
 export function sealEnvelope(header: Uint8Array, payload: Uint8Array, fdCount = 0): Uint8Array {
   if (fdCount > MAX_ENVELOPE_FDS) throw new RangeError(`at most ${MAX_ENVELOPE_FDS} descriptors per envelope`);

@@ -18,14 +18,27 @@
  * Like StreamLink: records queued during one turn of the microtask queue
  * leave in one sendmsg, and a declared length over the limit is refused
  * before it is buffered.
+ *
+ * Large records. A record's large parts go to sendmsg as they are (several
+ * buffers in one call, record-writes.ts): nothing is copied to join a head
+ * and a payload or records of a batch. A frame that does not fit in one read
+ * is read straight into a buffer of its size (the framer's pending frame,
+ * taken from this thread's pool of large buffers) until it is complete, not
+ * through 64 KiB chunks copied again. Pooled buffers go back to the pool once
+ * written out (`write`'s `recycle`) or, on the receiving side, once the
+ * handler is done with the record (buffer-pool.ts).
  */
 import { closeSync } from 'node:fs';
 import { CodecError } from '../errors.js';
 import { requireNative, type FdWatcher, type NativeAddon } from '../native.js';
+import { frameBuffer, largeBuffers } from './buffer-pool.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
 import { LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES } from './link.js';
 import { AdaptiveSpin } from './ring/ring-spin.js';
-import { createFramer, encodeFramesTs, type Framer } from './framing.js';
+import { TsFramer } from './framing.js';
+import { advance, planWrites, recordLength, unsent, type RecordBytes, type Write } from './record-writes.js';
+
+export type { RecordBytes } from './record-writes.js';
 
 /** What a record link reports; `fds` are the descriptors that came with the record, now the handler's. */
 export interface RecordLinkHandlers {
@@ -36,8 +49,17 @@ export interface RecordLinkHandlers {
 /** A framed, ordered link to one peer process (fd-link.ts or stream-link.ts). */
 export interface RecordLink {
   handlers: RecordLinkHandlers;
-  /** Queue a record; `fds` (owned by the link from now on) travel with it, closed here once sent. */
-  write(record: Uint8Array, fds?: readonly number[]): void;
+  /**
+   * Queue a record (one buffer, or parts sent in order as one record); `fds`
+   * (owned by the link from now on) travel with it, closed here once sent;
+   * `recycle`, a buffer of `largeBuffers` the record is written in, goes
+   * back to the pool once sent.
+   */
+  write(record: RecordBytes, fds?: readonly number[], recycle?: ArrayBuffer): void;
+  /** Bytes of records accepted by `write` and not yet handed to the socket. */
+  readonly queuedBytes: number;
+  /** Called when the socket, having been full, has taken everything queued. */
+  onDrained?: (() => void) | undefined;
   /** Send what is queued, then end the stream; resolves once the link is closed. */
   end(): Promise<void>;
   /** Close at once, dropping what is queued (a peer that broke the protocol). */
@@ -61,25 +83,21 @@ export interface RecordLink {
  * (epoll is level-triggered: it reports the rest next turn) gave 2.7 M.
  */
 const READ_BYTES = 64 * 1024;
+/** A frame with at least this much still to come is read straight into place. */
+const DIRECT_READ_BYTES = 64 * 1024;
 /** Descriptors received that no record has claimed yet, at most. */
 const MAX_UNCLAIMED_FDS = MAX_ENVELOPE_FDS * 4;
-
-interface Outgoing {
-  bytes: Uint8Array;
-  /** How many records it holds. */
-  records: number;
-  /** Sent with the first byte; emptied (and closed here) once that byte is out. */
-  fds: number[];
-}
 
 export class FdLink implements RecordLink {
   private readonly addon: NativeAddon;
   private readonly watcher: FdWatcher;
-  private readonly framer: Framer;
-  private records: Uint8Array[] = [];
+  private readonly framer: TsFramer;
+  private records: RecordBytes[] = [];
   private recordFds: (readonly number[] | undefined)[] = [];
-  private anyFds = false;
-  private readonly outgoing: Outgoing[] = [];
+  private recycles: (ArrayBuffer | undefined)[] = [];
+  private readonly outgoing: Write[] = [];
+  private queued = 0;
+  onDrained: (() => void) | undefined = undefined;
   private received: number[] = [];
   private flushQueued = false;
   private watchingWritable = false;
@@ -94,8 +112,7 @@ export class FdLink implements RecordLink {
   private sleptAt = 0;
   private readonly spinBound = (): void => this.spinNow();
   private readonly readOnceBound = (): boolean => this.readOnce();
-  /** Bytes written and not yet accepted by the socket, with their frame headers. */
-  private queuedBytes = 0;
+  /** Records written and not yet accepted by the socket. */
   queuedRecords = 0;
   congested = false;
   onCongestion: ((congested: boolean) => void) | undefined = undefined;
@@ -113,26 +130,30 @@ export class FdLink implements RecordLink {
   ) {
     this.spin = spinUs > 0 ? new AdaptiveSpin(spinUs) : null;
     this.addon = requireNative('fd links');
-    this.framer = createFramer(maxFrameBytes);
+    this.framer = new TsFramer(maxFrameBytes, frameBuffer);
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     this.watcher = new this.addon.FdWatcher(fd, (status, events) => this.ready(status, events));
     this.watcher.start(this.addon.FdWatcher.READABLE);
   }
 
-  write(record: Uint8Array, fds?: readonly number[]): void {
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  write(record: RecordBytes, fds?: readonly number[], recycle?: ArrayBuffer): void {
     if (this.closed || this.ending !== null) {
       if (fds !== undefined) closeAll(fds);
       return;
     }
     this.records.push(record);
     this.recordFds.push(fds);
-    this.queuedBytes += record.length + 4;
+    this.recycles.push(recycle);
+    this.queued += 4 + recordLength(record);
     this.queuedRecords++;
-    if (!this.congested && this.queuedBytes > LINK_HIGH_WATER_BYTES) {
+    if (!this.congested && this.queued > LINK_HIGH_WATER_BYTES) {
       this.congested = true;
       this.onCongestion?.(true);
     }
-    if (fds !== undefined && fds.length > 0) this.anyFds = true;
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
@@ -189,39 +210,23 @@ export class FdLink implements RecordLink {
     this.flushQueued = false;
     const records = this.records;
     if (records.length === 0 || this.closed) return;
-    const perRecord = this.recordFds;
+    const writes = planWrites(records, this.recordFds, this.recycles);
     this.records = [];
     this.recordFds = [];
-    if (!this.anyFds) {
-      this.outgoing.push({ bytes: encodeFramesTs(records), fds: [], records: records.length });
-    } else {
-      this.anyFds = false;
-      // One sendmsg carries at most MAX_ENVELOPE_FDS descriptors: cut the
-      // batch at record boundaries where that would be exceeded.
-      let start = 0;
-      let fds: number[] = [];
-      for (let i = 0; i < records.length; i++) {
-        const own = perRecord[i] ?? [];
-        if (fds.length + own.length > MAX_ENVELOPE_FDS) {
-          this.outgoing.push({ bytes: encodeFramesTs(records.slice(start, i)), fds, records: i - start });
-          start = i;
-          fds = [];
-        }
-        fds.push(...own);
-      }
-      this.outgoing.push({ bytes: encodeFramesTs(records.slice(start)), fds, records: records.length - start });
-    }
+    this.recycles = [];
+    for (const write of writes) this.outgoing.push(write);
     this.pump();
   }
 
   /** Send until done or the socket is full (then wait for it to be writable). */
   private pump(): void {
     const outgoing = this.outgoing;
+    const wasFull = this.watchingWritable;
     while (outgoing.length > 0 && !this.closed) {
       const next = outgoing[0]!;
       let sent: number;
       try {
-        sent = this.addon.sendFds(this.fd, next.bytes, next.fds);
+        sent = this.addon.sendFds(this.fd, unsent(next), next.fds);
       } catch (error) {
         this.finish(error instanceof Error ? error : new Error(String(error)));
         return;
@@ -234,16 +239,17 @@ export class FdLink implements RecordLink {
         closeAll(next.fds); // the peer holds its own references now
         next.fds = [];
       }
-      this.queuedBytes -= sent;
-      if (sent < next.bytes.length) next.bytes = next.bytes.subarray(sent);
-      else {
-        outgoing.shift();
-        this.queuedRecords -= next.records;
-      }
+      this.queued -= sent;
+      if (!advance(next, sent)) continue;
+      outgoing.shift();
+      this.queuedRecords -= next.records;
+      for (const buffer of next.recycle) largeBuffers.give(buffer);
     }
     this.watch(false);
-    if (this.congested && this.queuedBytes < LINK_LOW_WATER_BYTES) this.uncongest();
-    if (this.ending !== null && !this.closed) this.ending();
+    if (this.closed) return;
+    if (this.congested && this.queued < LINK_LOW_WATER_BYTES) this.uncongest();
+    if (wasFull) this.onDrained?.();
+    if (this.ending !== null) this.ending();
   }
 
   private uncongest(): void {
@@ -301,6 +307,8 @@ export class FdLink implements RecordLink {
   /** One recvmsg and the records it completes; false when nothing came (or the link closed). */
   private readOnce(): boolean {
     if (this.closed) return false;
+    const space = this.framer.pendingSpace();
+    if (space !== null && space.byteLength >= DIRECT_READ_BYTES) return this.readInto(space);
     let got;
     try {
       got = this.addon.recvFds(this.fd, READ_BYTES, MAX_ENVELOPE_FDS);
@@ -309,13 +317,7 @@ export class FdLink implements RecordLink {
       return false;
     }
     if (got === null) return false;
-    if (got.fds.length > 0) this.received.push(...got.fds);
-    if (got.truncated) return this.broken('descriptors beyond the limit were sent');
-    if (got.data.byteLength === 0) {
-      if (got.fds.length === 0) this.finish(undefined);
-      return !this.closed;
-    }
-    if (this.received.length > MAX_UNCLAIMED_FDS) return this.broken('descriptors that no record claims were sent');
+    if (!this.took(got.fds, got.truncated, got.data.byteLength)) return !this.closed;
     let records: Uint8Array[];
     try {
       records = this.framer.push(got.data);
@@ -323,6 +325,43 @@ export class FdLink implements RecordLink {
       this.finish(error instanceof Error ? error : new CodecError(String(error)));
       return false;
     }
+    return this.deliver(records);
+  }
+
+  /** Reads the rest of a large frame into its buffer, until it is complete or the socket is empty. */
+  private readInto(space: Uint8Array): boolean {
+    let progress = false;
+    while (!this.closed) {
+      let got;
+      try {
+        got = this.addon.recvFdsInto(this.fd, space, MAX_ENVELOPE_FDS);
+      } catch (error) {
+        this.finish(error instanceof Error ? error : new Error(String(error)));
+        return false;
+      }
+      if (got === null) return progress;
+      if (!this.took(got.fds, got.truncated, got.bytes)) return !this.closed;
+      progress = true;
+      const frame = this.framer.filled(got.bytes);
+      if (frame !== null) return this.deliver([frame]);
+      space = this.framer.pendingSpace()!;
+    }
+    return false;
+  }
+
+  /** Takes the descriptors of one read; false when there is nothing more to do with it (end of stream, or broken). */
+  private took(fds: number[], truncated: boolean, bytes: number): boolean {
+    if (fds.length > 0) this.received.push(...fds);
+    if (truncated) return this.broken('descriptors beyond the limit were sent');
+    if (bytes === 0) {
+      if (fds.length === 0) this.finish(undefined);
+      return false;
+    }
+    if (this.received.length > MAX_UNCLAIMED_FDS) return this.broken('descriptors that no record claims were sent');
+    return true;
+  }
+
+  private deliver(records: Uint8Array[]): boolean {
     for (const record of records) {
       if (this.closed) return false;
       const count = this.countFds(record);
@@ -349,7 +388,8 @@ export class FdLink implements RecordLink {
     for (const fds of this.recordFds) if (fds !== undefined) closeAll(fds);
     this.records = [];
     this.recordFds = [];
-    this.queuedBytes = 0;
+    this.recycles = [];
+    this.queued = 0;
     this.queuedRecords = 0;
     if (this.congested) this.uncongest();
     closeAll(this.received);

@@ -63,7 +63,18 @@ function checkMaxFrameBytes(max: number): void {
   }
 }
 
-/** Pure-TS frame parser; the fallback when the addon is not built. */
+/** Where a TsFramer puts a frame that straddles chunks (a buffer of exactly `bytes`). */
+export type FrameAllocator = (bytes: number) => Uint8Array;
+
+const allocate: FrameAllocator = (bytes) => new Uint8Array(bytes);
+
+/**
+ * Pure-TS frame parser. Beyond `Framer`: a frame that straddles chunks is
+ * assembled in a buffer from `alloc` (a link passes its pool of large
+ * buffers), and the part of it still to come can be filled directly
+ * (`pendingSpace` / `filled`), so a link reads a large frame from its socket
+ * straight into place instead of through chunks.
+ */
 export class TsFramer implements Framer {
   readonly kind = 'ts' as const;
   readonly maxFrameBytes: number;
@@ -73,9 +84,27 @@ export class TsFramer implements Framer {
   private pendingHave = 0;
   private failure: string | null = null;
 
-  constructor(maxFrameBytes: number) {
+  constructor(
+    maxFrameBytes: number,
+    private readonly alloc: FrameAllocator = allocate,
+  ) {
     checkMaxFrameBytes(maxFrameBytes);
     this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /** The part of a frame begun and not complete that is still to come, or null. */
+  pendingSpace(): Uint8Array | null {
+    const pending = this.pending;
+    return pending === null ? null : pending.subarray(this.pendingHave);
+  }
+
+  /** `bytes` more of the pending frame were written into `pendingSpace()`; the frame once complete. */
+  filled(bytes: number): Uint8Array | null {
+    const pending = this.pending!;
+    this.pendingHave += bytes;
+    if (this.pendingHave < pending.byteLength) return null;
+    this.pending = null;
+    return pending;
   }
 
   get bufferedBytes(): number {
@@ -121,7 +150,7 @@ export class TsFramer implements Framer {
         pos += length;
         continue;
       }
-      this.pending = new Uint8Array(length);
+      this.pending = this.alloc(length);
       this.pendingHave = 0;
     }
     return frames;
@@ -166,6 +195,14 @@ export class NativeFramer implements Framer {
   }
 }
 
+/** Writes the 4-byte header of a frame of `length` bytes at `at`. */
+export function writeFrameHeader(out: Uint8Array, at: number, length: number): void {
+  out[at] = length >>> 24;
+  out[at + 1] = length >>> 16;
+  out[at + 2] = length >>> 8;
+  out[at + 3] = length;
+}
+
 /** All frames, each behind its header, in one new buffer (pure TS). */
 export function encodeFramesTs(frames: readonly Uint8Array[]): Uint8Array {
   let total = 0;
@@ -177,10 +214,7 @@ export function encodeFramesTs(frames: readonly Uint8Array[]): Uint8Array {
   let pos = 0;
   for (const frame of frames) {
     const length = frame.byteLength;
-    out[pos] = length >>> 24;
-    out[pos + 1] = length >>> 16;
-    out[pos + 2] = length >>> 8;
-    out[pos + 3] = length;
+    writeFrameHeader(out, pos, length);
     out.set(frame, pos + FRAME_HEADER_BYTES);
     pos += FRAME_HEADER_BYTES + length;
   }

@@ -11,19 +11,23 @@
 import type { Socket } from 'node:net';
 import { CodecError } from '../errors.js';
 import { closeAll, type RecordLink, type RecordLinkHandlers } from './fd-link.js';
-import { createFramer, encodeFramesTs, type Framer } from './framing.js';
+import { frameBuffer } from './buffer-pool.js';
+import { TsFramer } from './framing.js';
 import { LINK_HIGH_WATER_BYTES } from './link.js';
+import { planWrites, recordLength, type RecordBytes } from './record-writes.js';
 
 const NO_FDS: number[] = [];
 
 export class StreamLink implements RecordLink {
-  private readonly framer: Framer;
-  private queue: Uint8Array[] = [];
+  private readonly framer: TsFramer;
+  private queue: RecordBytes[] = [];
+  private queuedRecordBytes = 0;
   private flushQueued = false;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
   congested = false;
   onCongestion: ((congested: boolean) => void) | undefined = undefined;
+  onDrained: (() => void) | undefined = undefined;
 
   get queuedRecords(): number {
     return this.queue.length;
@@ -35,25 +39,32 @@ export class StreamLink implements RecordLink {
     /** Replaceable: a link's first record (a hello) may be read by someone else than the rest. */
     public handlers: RecordLinkHandlers,
   ) {
-    this.framer = createFramer(maxFrameBytes);
+    this.framer = new TsFramer(maxFrameBytes, frameBuffer);
     socket.on('data', (chunk: Buffer) => this.push(chunk));
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish(undefined));
     // The socket's own buffer is what waits; 'drain' says it was written out.
     socket.on('drain', () => {
+      this.onDrained?.();
       if (!this.congested) return;
       this.congested = false;
       this.onCongestion?.(false);
     });
   }
 
-  write(record: Uint8Array, fds?: readonly number[]): void {
+  get queuedBytes(): number {
+    return this.queuedRecordBytes + this.socket.writableLength;
+  }
+
+  /** `recycle` is not taken back here: the socket may still hold the buffer, the collector frees it. */
+  write(record: RecordBytes, fds?: readonly number[]): void {
     if (fds !== undefined && fds.length > 0) {
       closeAll(fds);
       throw new CodecError('this link cannot carry file descriptors (it is not an fd link)');
     }
     if (this.closed) return;
     this.queue.push(record);
+    this.queuedRecordBytes += 4 + recordLength(record);
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
@@ -83,10 +94,15 @@ export class StreamLink implements RecordLink {
   private flush(): void {
     this.flushQueued = false;
     if (this.queue.length === 0 || this.closed) return;
-    const records = this.queue;
+    const writes = planWrites(this.queue, [], []);
     this.queue = [];
-    this.socket.write(encodeFramesTs(records));
-    if (!this.congested && this.socket.writableLength > LINK_HIGH_WATER_BYTES) {
+    this.queuedRecordBytes = 0;
+    // Corked, the socket hands all parts to one writev: large parts are not copied to be joined.
+    const socket = this.socket;
+    socket.cork();
+    for (const write of writes) for (const part of write.parts) socket.write(part);
+    socket.uncork();
+    if (!this.congested && socket.writableLength > LINK_HIGH_WATER_BYTES) {
       this.congested = true;
       this.onCongestion?.(true);
     }
@@ -112,6 +128,7 @@ export class StreamLink implements RecordLink {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    this.queuedRecordBytes = 0;
     this.handlers.onClosed(error);
   }
 }

@@ -5,10 +5,16 @@
  * because a ring delivers every record exactly once and in order.
  *
  * Frames sent during one turn of the microtask queue travel as one record
- * `[dest, frame, dest, frame, ...]` (at most BATCH_FRAMES; dest null for the
- * peer kernel itself): per-record costs —
- * the encoder call, the ring header, the reader's decode — are paid once per
- * batch instead of once per message, which is where cross-thread speed is.
+ * `[dest, frame, dest, frame, ...]` (dest null for the peer kernel itself):
+ * per-record costs — the encoder call, the ring header, the reader's decode —
+ * are paid once per batch instead of once per message, which is where
+ * cross-thread speed is. A record ends after BATCH_FRAMES frames or
+ * BATCH_BYTES bytes (fast-batch.ts), and never exceeds maxFrameBytes: a frame
+ * that alone would is refused (`onRefused`), the rest of its batch goes on.
+ *
+ * Large records (16 KiB or more with strings or bytes) do not cross the ring:
+ * they are written into a buffer of their own and transferred on the link's
+ * port, the ring carrying a marker in their place (bulk-port.ts).
  *
  * Nothing is lost silently when the peer thread dies: each direction has an
  * acknowledgement counter the receiver bumps after handling a batch, and the
@@ -16,18 +22,30 @@
  * reference per batch, trimmed at each flush). `salvage()` returns them, so
  * the kernel can turn them into dead letters, failed creates and down watches.
  */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Frame } from '../core/protocol.js';
+import { MessageTooLargeError } from '../errors.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './codec/address-table.js';
 import { Fifo } from '../core/queue.js';
+import { BULK_RECORD_BYTES } from './codec/cbor-writer.js';
 import { Codec } from './codec/codec.js';
-import { FAST_BATCH, FastBatchWriter, fastBatchDecoder } from './codec/fast-batch.js';
+import { FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder } from './codec/fast-batch.js';
+import { BulkPort } from './bulk-port.js';
 import { HandleScope, encodeOrUndo } from './handles.js';
 import { LINK_HIGH_WATER_BYTES, type FrameHandler, type Link } from './link.js';
+import { frameTooLarge } from './message-size.js';
 import { createRing, RingReader, RingWriter } from './ring/ring.js';
 
 export const RING_BYTES = 1 << 20;
 const NO_FDS: number[] = [];
 const BATCH_FRAMES = 256;
+/** The ring record that stands for a record sent on the port (0xfe starts no CBOR item). */
+const BULK_MARK = 0xfe;
+const BULK_MARKER = new Uint8Array([BULK_MARK]);
+/** Bytes of records decoded per turn of the event loop, at most (see handle()). */
+const DECODE_BUDGET = 1 << 20;
+/** Records taken from the ring per turn, at most: a marker is a byte, and 64 batches of small frames are more than a turn takes. */
+const BATCH_RECORDS = 64;
 
 /** The two rings of a link, and their acknowledgement counters, as seen from one end. */
 export interface RingPair {
@@ -37,6 +55,8 @@ export interface RingPair {
   outAcks: SharedArrayBuffer;
   /** Batches this end has handled from `in`. */
   inAcks: SharedArrayBuffer;
+  /** This end of the port for large records (transfer it with the pair when posting it to a thread). */
+  port: MessagePort;
 }
 
 export function createRingPair(): { a: RingPair; b: RingPair } {
@@ -44,16 +64,18 @@ export function createRingPair(): { a: RingPair; b: RingPair } {
   const ba = createRing(RING_BYTES);
   const abAcks = new SharedArrayBuffer(4);
   const baAcks = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
   return {
-    a: { out: ab, in: ba, outAcks: abAcks, inAcks: baAcks },
-    b: { out: ba, in: ab, outAcks: baAcks, inAcks: abAcks },
+    a: { out: ab, in: ba, outAcks: abAcks, inAcks: baAcks, port: port1 },
+    b: { out: ba, in: ab, outAcks: baAcks, inAcks: abAcks, port: port2 },
   };
 }
 
 export class ThreadLink implements Link {
   private readonly codec = new Codec({}, { sequential: true, trusted: true });
+  private readonly bulk: BulkPort;
   /** Batches of the commonest frames skip the general codec (fast-batch.ts). */
-  private readonly fastWriter = new FastBatchWriter(this.codec.limits.maxFrameBytes);
+  private readonly fastWriter: FastBatchWriter;
   private readonly fastDecoder = fastBatchDecoder();
   private readonly sentAddresses = new AddressEncoder();
   private readonly receivedAddresses = new AddressDecoder();
@@ -66,10 +88,12 @@ export class ThreadLink implements Link {
   private originals: Frame[] = [];
   private destinations: string[] = [];
   private lastError: unknown = undefined;
-  /** Original frames of sent batches the peer has not acknowledged, oldest first. */
+  /** Original frames of sent batches the peer has not acknowledged, oldest first, and their sizes. */
   private readonly unacked = new Fifo<Frame[]>();
   /** Frames in `unacked`. */
   private unackedFrames = 0;
+  private readonly unackedSizes = new Fifo<number>();
+  private unackedBytesCount = 0;
   private sentBatches = 0;
   /** Over the high-water mark of bytes queued behind a full ring (flow control). */
   congested = false;
@@ -87,35 +111,106 @@ export class ThreadLink implements Link {
     private readonly onBadFrame: (error: unknown) => void,
   ) {
     this.writer = new RingWriter(rings.out);
+    this.bulk = new BulkPort(rings.port);
+    this.fastWriter = new FastBatchWriter(this.codec.limits.maxFrameBytes, { bulk: this.bulk });
     // A round trip between two pool threads takes ~20-30 µs here: a reader that
     // spins a little longer than that catches the reply before going to sleep
     // (p50 ping-pong 5-6 µs instead of 20-90). The spin only runs while traffic
     // is recent, so an idle system stays idle.
-    this.reader = new RingReader(rings.in, { maxSpinUs: 50 });
+    this.reader = new RingReader(rings.in, { maxSpinUs: 50, maxBatchRecords: BATCH_RECORDS });
     this.outAcks = new Int32Array(rings.outAcks);
     this.inAcks = new Int32Array(rings.inAcks);
+    this.onFrame = onFrame;
     this.reader.start((records) => {
-      for (const record of records) {
-        let decoded: unknown;
-        try {
-          decoded = record[0] === FAST_BATCH ? this.fastDecoder.decode(record) : this.handles.decoding(NO_FDS, () => this.codec.decode(record));
-        } catch (error) {
-          this.onBadFrame(error);
-          continue;
-        }
-        const batch = decoded as unknown[];
-        const withHandles = record[0] !== FAST_BATCH && this.handles.decoded > 0;
-        for (let i = 0; i < batch.length; i += 2) {
-          const frame = batch[i + 1] as Frame;
-          if (!unpackMessageFrame(this.receivedAddresses, frame)) {
-            this.onBadFrame(new Error('message frame names an address the link never defined'));
-            continue;
-          }
-          onFrame((batch[i] as string | null) ?? ends.self, frame, withHandles);
-        }
-        Atomics.add(this.inAcks, 0, 1);
+      if (this.backlog !== null) {
+        for (const record of records) this.backlog.push(record); // behind what waits
+        return;
       }
+      this.turnBudget = DECODE_BUDGET; // a reader callback starts a turn of its own
+      this.handle(records, 0);
     });
+  }
+
+  private readonly onFrame: FrameHandler;
+  /** Records read and not handled yet, oldest first (see handle()). */
+  private backlog: Uint8Array[] | null = null;
+  /** Bytes of records this turn of the event loop may still decode. */
+  private turnBudget = DECODE_BUDGET;
+  private readonly resumeBound = (): void => this.resume();
+  private readonly nextTurnBound = (): void => {
+    this.turnBudget = DECODE_BUDGET;
+    this.resume();
+  };
+
+  private resume(): void {
+    const backlog = this.backlog;
+    this.backlog = null;
+    if (backlog !== null && !this.closed) this.handle(backlog, 0);
+  }
+
+  /**
+   * Decodes and delivers records from `from` on. What is decoded stays alive
+   * until the kernel has run its actors on it, and a young-generation
+   * collection copies (and soon promotes) whatever is alive: decoding every
+   * large record the ring announced at once (a marker is a byte) spent a
+   * quarter of a receiver's time collecting. So after a large record the
+   * rest waits for a microtask, which comes after the kernel's dispatch of
+   * what was delivered; and after DECODE_BUDGET bytes in one turn, for the
+   * next turn, so timers and I/O get theirs.
+   */
+  private handle(records: Uint8Array[], from: number): void {
+    for (let i = from; i < records.length; i++) {
+      const bytes = this.received(records[i]!, this.onFrame);
+      this.turnBudget -= bytes;
+      if (i + 1 === records.length) return;
+      if (this.turnBudget <= 0) {
+        this.backlog = records.slice(i + 1);
+        setImmediate(this.nextTurnBound);
+        return;
+      }
+      if (bytes >= BULK_RECORD_BYTES) {
+        this.backlog = records.slice(i + 1);
+        queueMicrotask(this.resumeBound);
+        return;
+      }
+    }
+  }
+
+  /** Bytes sent that the peer has not handled yet (in the ring, queued for it, or on the port). */
+  get unackedBytes(): number {
+    this.trimAcked();
+    return this.unackedBytesCount;
+  }
+
+  /** Decodes and delivers one record; returns its size. */
+  private received(ringRecord: Uint8Array, onFrame: FrameHandler): number {
+    const bulk = ringRecord.length === 1 && ringRecord[0] === BULK_MARK;
+    const record = bulk ? this.bulk.receive() : ringRecord;
+    const size = record.length; // a record handed back is detached: its length reads 0 afterwards
+    const fast = record[0] === FAST_BATCH;
+    let decoded: unknown;
+    try {
+      decoded = fast ? this.fastDecoder.decode(record, bulk) : this.handles.decoding(NO_FDS, () => this.codec.decode(record));
+    } catch (error) {
+      this.onBadFrame(error);
+      Atomics.add(this.inAcks, 0, 1);
+      return size;
+    }
+    // Strings are copies and bytes copies or views: unless views were handed out, the buffer can be used again.
+    if (bulk && !(fast && this.fastDecoder.tookViews)) this.bulk.giveBack(record);
+    const batch = decoded as unknown[];
+    const withHandles = !fast && this.handles.decoded > 0;
+    const self = this.ends.self;
+    for (let i = 0; i < batch.length; i += 2) {
+      const frame = batch[i + 1] as Frame;
+      if (!unpackMessageFrame(this.receivedAddresses, frame)) {
+        this.onBadFrame(new Error('message frame names an address the link never defined'));
+        continue;
+      }
+      onFrame((batch[i] as string | null) ?? self, frame, withHandles);
+    }
+    Atomics.add(this.inAcks, 0, 1);
+    return size;
   }
 
   send(destination: string, frame: Frame): void {
@@ -129,8 +224,11 @@ export class ThreadLink implements Link {
     }
   }
 
-  /** Told when frames were dropped because they could not be encoded (a function in a message, say). */
+  /** Told when frames were dropped because they could not be encoded (a function in a message, say); count > 0. */
   onDropped: ((count: number, error: unknown) => void) | undefined;
+  /** Told of each frame refused because it alone encodes to more than maxFrameBytes (it was not sent). */
+  onRefused: ((frame: Frame, error: MessageTooLargeError) => void) | undefined;
+  private dropped = 0;
 
   private flush(): void {
     this.flushQueued = false;
@@ -139,18 +237,34 @@ export class ThreadLink implements Link {
     const originals = this.originals;
     this.destinations = [];
     this.originals = [];
-    if (this.sendBatch(destinations, originals)) return;
-    // Some frame cannot travel: send the others one by one, so only the bad ones are lost.
-    let dropped = 0;
-    for (let i = 0; i < originals.length; i++) if (!this.sendBatch([destinations[i]!], [originals[i]!])) dropped++;
-    this.onDropped?.(dropped, this.lastError);
+    const n = originals.length;
+    for (let i = 0; i < n; ) {
+      const taken = this.fastWriter.encode(destinations, originals, i, this.ends.peer, this.sentAddresses);
+      if (taken > 0) {
+        this.sent(taken === n ? originals : originals.slice(i, i + taken), this.fastWriter.record, this.fastWriter.recordIsBulk);
+        i += taken;
+      } else if (taken === FAST_REFUSED) {
+        this.refuse(originals[i]!, this.fastWriter.refusedBytes);
+        i++;
+      } else {
+        this.sendGeneral(destinations, originals, i, n);
+        i = n;
+      }
+    }
+    if (this.dropped > 0) {
+      this.onDropped?.(this.dropped, this.lastError);
+      this.dropped = 0;
+    }
   }
 
-  /** Encodes and writes one record; false (with every numbering and hand-off undone) when it cannot be encoded. */
-  private sendBatch(destinations: string[], frames: Frame[]): boolean {
+  /**
+   * Frames [from, to) through the general codec as one record, split in
+   * halves while that is over the limit; a frame that cannot be encoded (or
+   * alone is over the limit) is dropped (refused), so only the bad ones are lost.
+   */
+  private sendGeneral(destinations: string[], frames: Frame[], from: number, to: number): void {
     const refs = this.sentAddresses;
-    let record: Uint8Array | null = this.fastWriter.encode(destinations, frames, this.ends.peer, refs);
-    if (record !== null) return this.sent(frames, record);
+    let record: Uint8Array;
     try {
       record = encodeOrUndo(refs, this.handles, () => {
         // Addresses of message frames travel as link-local numbers
@@ -158,33 +272,66 @@ export class ThreadLink implements Link {
         // null: writing its id with every frame cost ~15% of encoding.
         const peer = this.ends.peer;
         const batch: unknown[] = [];
-        for (let i = 0; i < frames.length; i++) {
+        for (let i = from; i < to; i++) {
           const destination = destinations[i]!;
           batch.push(destination === peer ? null : destination, packMessageFrame(refs, frames[i]!));
         }
         return this.codec.encode(batch);
       });
     } catch (error) {
-      this.lastError = error;
-      return false;
+      const tooLarge = error instanceof MessageTooLargeError;
+      if (to - from === 1) {
+        if (tooLarge) this.refuse(frames[from]!, error.size);
+        else {
+          this.lastError = error;
+          this.dropped++;
+        }
+      } else if (tooLarge) {
+        const middle = (from + to) >>> 1;
+        this.sendGeneral(destinations, frames, from, middle);
+        this.sendGeneral(destinations, frames, middle, to);
+      } else {
+        for (let i = from; i < to; i++) this.sendGeneral(destinations, frames, i, i + 1);
+      }
+      return;
     }
-    return this.sent(frames, record);
+    let bulk = false;
+    if (record.length >= BULK_RECORD_BYTES) {
+      const copy = this.bulk.take(record.length);
+      copy.set(record);
+      record = copy.subarray(0, record.length);
+      bulk = true;
+    }
+    this.sent(to - from === frames.length ? frames : frames.slice(from, to), record, bulk);
   }
 
-  private sent(frames: Frame[], record: Uint8Array): true {
+  private refuse(frame: Frame, size: number): void {
+    this.onRefused?.(frame, frameTooLarge(frame, size, this.codec.limits.maxFrameBytes, true));
+  }
+
+  private sent(frames: Frame[], record: Uint8Array, bulk: boolean): void {
     this.unacked.push(frames);
     this.unackedFrames += frames.length;
+    this.unackedSizes.push(record.length);
+    this.unackedBytesCount += record.length;
     this.sentBatches++;
-    this.writer.writeOrQueue(record);
-    this.forgetAcked();
+    if (bulk) {
+      this.bulk.send(record);
+      this.writer.writeOrQueue(BULK_MARKER);
+      // Now, not at the end of the turn: the peer decodes this record while we encode the next.
+      this.writer.flush();
+    } else this.writer.writeOrQueue(record);
+    this.trimAcked();
     if (!this.congested && this.writer.queuedBytes > LINK_HIGH_WATER_BYTES) this.becomeCongested();
-    return true;
   }
 
   /** Forget what the peer has handled (the counter wraps at 2^32 like sentBatches | 0). */
-  private forgetAcked(): void {
+  private trimAcked(): void {
     const acked = Atomics.load(this.outAcks, 0);
-    while (this.unacked.length > ((this.sentBatches - acked) | 0)) this.unackedFrames -= this.unacked.shift()!.length;
+    while (this.unacked.length > ((this.sentBatches - acked) | 0)) {
+      this.unackedFrames -= this.unacked.shift()!.length;
+      this.unackedBytesCount -= this.unackedSizes.shift()!;
+    }
   }
 
   /** The peer thread reads slower than we write: senders pause until the overflow queue is out. */
@@ -200,7 +347,7 @@ export class ThreadLink implements Link {
 
   /** Frames sent or queued here that the peer has not handled yet. */
   pending(): number {
-    this.forgetAcked();
+    this.trimAcked();
     return this.unackedFrames + this.originals.length;
   }
 
@@ -209,7 +356,7 @@ export class ThreadLink implements Link {
    * or not flushed yet), in order. Call before close().
    */
   salvage(): Frame[] {
-    this.forgetAcked();
+    this.trimAcked();
     this.unackedFrames = 0;
     const frames: Frame[] = [];
     let batch: Frame[] | undefined;
@@ -225,5 +372,6 @@ export class ThreadLink implements Link {
     this.closed = true;
     this.reader.stop();
     this.writer.close();
+    this.bulk.close();
   }
 }

@@ -25,6 +25,8 @@ import { envelopeFdCount, openEnvelope, type Envelope } from '../../transport/en
 import { FdLink, closeAll, type RecordLink, type RecordLinkHandlers } from '../../transport/fd-link.js';
 import { StreamLink } from '../../transport/stream-link.js';
 import { HostBasics } from '../host-basics.js';
+import { refuseFrame } from '../refusal.js';
+import { doneWith, isPooled } from '../../transport/buffer-pool.js';
 import { PeerLinks, isMarker, type PeerLinksHost } from './peer-links.js';
 import { helloRecord, type ProcessBoot } from './process-protocol.js';
 import { requestProcessKernel } from './process-ids.js';
@@ -132,8 +134,9 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
    */
   deliver(envelope: Envelope, fds: number[]): boolean {
     let frames: Frame[];
+    const channel = this.channel(envelope.source);
     try {
-      frames = this.channel(envelope.source).receive(envelope.payload, fds);
+      frames = channel.receive(envelope.payload, fds, true, isPooled(envelope.payload.buffer));
     } catch (error) {
       this.channels.delete(envelope.source);
       this.lastChannel = null;
@@ -141,6 +144,7 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
       this.peerBroke(envelope.source, `a bad batch: ${String(error)}`);
       return false;
     }
+    if (!channel.tookViews) doneWith(envelope.payload);
     const foreign = this.foreignPeer(envelope.source);
     for (const frame of frames) {
       if (foreign !== null) {
@@ -197,8 +201,9 @@ class ProcessKernelHost extends HostBasics implements KernelHost, PeerLinksHost 
     if (last !== null && last.peer === kernelId) return last;
     let channel = this.channels.get(kernelId);
     if (channel === undefined) {
-      channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds) => this.peers.linkTo(kernelId).write(envelope, fds));
+      channel = new Channel(kernelId, this.boot.kernelId, (envelope, fds, recycle) => this.peers.linkTo(kernelId).write(envelope, fds, recycle));
       channel.onDropped = (count, error) => this.warn(`${count} frame(s) to ${kernelId} could not be encoded; dropped`, error);
+      channel.onRefused = (frame, error) => refuseFrame(this.kernel, frame, error);
       this.channels.set(kernelId, channel);
     }
     this.lastChannel = channel;

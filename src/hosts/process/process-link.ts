@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Frame } from '../../core/protocol.js';
 import { Channel } from '../../transport/channel.js';
 import type { Link } from '../../transport/link.js';
+import { recycleOf } from '../../transport/buffer-pool.js';
 import { closeAll, type RecordLink } from '../../transport/fd-link.js';
 import type { Startup } from './process-protocol.js';
 
@@ -40,7 +41,7 @@ export class ProcessLink implements Link {
     readonly startup: Startup,
     readonly token: string,
   ) {
-    this.channel = new Channel(kernelId, mainKernelId, (envelope, fds) => this.stream!.write(envelope, fds));
+    this.channel = new Channel(kernelId, mainKernelId, (envelope, fds, recycle) => this.stream!.write(envelope, fds, recycle));
     this.exited = new Promise<void>((resolve) => (this.markExited = resolve));
   }
 
@@ -50,9 +51,13 @@ export class ProcessLink implements Link {
     if (this.stream !== null) this.channel.send(frame);
   }
 
-  /** An envelope from another process, passed on as it came, with its descriptors (now this link's). */
+  /**
+   * An envelope from another process, passed on as it came, with its
+   * descriptors (now this link's); a record read into a pooled buffer goes
+   * back to the pool once written out.
+   */
   forward(record: Uint8Array, fds: readonly number[]): void {
-    if (this.stream !== null) this.stream.write(record, fds);
+    if (this.stream !== null) this.stream.write(record, fds, recycleOf(record));
     else if (!this.isDown) this.earlyRecords.push([record, fds]);
     else closeAll(fds);
   }
@@ -81,7 +86,7 @@ export class ProcessLink implements Link {
   connect(stream: RecordLink): void {
     this.stream = stream;
     stream.onCongestion = this.congestionListener;
-    for (const [record, fds] of this.earlyRecords) stream.write(record, fds);
+    for (const [record, fds] of this.earlyRecords) stream.write(record, fds, recycleOf(record));
     this.earlyRecords = [];
     for (const frame of this.early) this.channel.send(frame);
   }

@@ -5,10 +5,12 @@
  * processes sent it (ControlOp 'retire' in core/protocol.ts).
  *
  * Both rest on one count: how many envelopes each process has sent each
- * other process through here. A pair that passes INTRODUCE_AFTER gets a
- * socket pair; a process that retires must hear from every process with a
- * count towards it (their envelopes are encoded for its channels alone, so
- * only it can read them and turn them into dead letters).
+ * other process through here (a large one counting once per 64 KiB: large
+ * messages cost the hub copies and a hop, so their senders are introduced
+ * sooner). A pair that passes INTRODUCE_AFTER gets a socket pair; a process
+ * that retires must hear from every process with a count towards it (their
+ * envelopes are encoded for its channels alone, so only it can read them and
+ * turn them into dead letters).
  *
  * The same count decides whom a process may report for breaking the
  * protocol (ControlOp 'peerBroke'): only what the hub cannot check itself,
@@ -23,6 +25,8 @@ import type { ProcessLink } from './process-link.js';
 
 /** Envelopes one process sends another through here before they get a direct link. */
 const INTRODUCE_AFTER = 64;
+/** A forwarded envelope counts once more per this many bytes. */
+const ENVELOPE_WEIGHT_BYTES = 64 * 1024;
 /** How long a retiring process waits for the processes that sent it mail to say it is all out. */
 const DRAIN_TIMEOUT_MS = 5000;
 
@@ -44,12 +48,13 @@ export class Peering {
   /**
    * `from` sent `to` an envelope through here. Two processes that talk a lot
    * get a direct link (a socket pair, one end each), once, when either has
-   * sent the other INTRODUCE_AFTER envelopes.
+   * sent the other INTRODUCE_AFTER envelopes (`bytes` weighs large ones).
    */
-  forwarded(from: ProcessLink, to: ProcessLink): void {
-    const count = (from.forwarded.get(to.kernelId) ?? 0) + 1;
+  forwarded(from: ProcessLink, to: ProcessLink, bytes: number): void {
+    const before = from.forwarded.get(to.kernelId) ?? 0;
+    const count = before + 1 + Math.floor(bytes / ENVELOPE_WEIGHT_BYTES);
     from.forwarded.set(to.kernelId, count);
-    if (count !== INTRODUCE_AFTER || (to.forwarded.get(from.kernelId) ?? 0) >= INTRODUCE_AFTER || native === null) return;
+    if (before >= INTRODUCE_AFTER || count < INTRODUCE_AFTER || (to.forwarded.get(from.kernelId) ?? 0) >= INTRODUCE_AFTER || native === null) return;
     if (!(from.stream instanceof FdLink) || !(to.stream instanceof FdLink) || !to.confirmed) return;
     if (from.awaiting !== null || to.awaiting !== null) return; // retiring: about to be gone
     const [a, b] = native.socketPair();

@@ -30,6 +30,8 @@ import { CodecError } from '../../errors.js';
 import { Channel } from '../../transport/channel.js';
 import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
 import { native } from '../../native.js';
+import { doneWith, isPooled } from '../../transport/buffer-pool.js';
+import { refuseFrame } from '../refusal.js';
 import { envelopeFdCount, openEnvelope } from '../../transport/envelope.js';
 import { FdLink, closeAll, closeFd, type RecordLink } from '../../transport/fd-link.js';
 import { StreamLink } from '../../transport/stream-link.js';
@@ -100,6 +102,7 @@ export class ProcessHosts {
     const link = new ProcessLink(kernelId, this.kernel.id, startup, randomBytes(16).toString('hex'));
     link.channel.onDropped = (count, error) =>
       this.options.log({ level: 'warn', message: `${count} frame(s) to ${kernelId} could not be encoded; dropped`, source: this.kernel.id, time: Date.now(), detail: String(error) });
+    link.channel.onRefused = (frame, error) => refuseFrame(this.kernel, frame, error);
     this.links.set(kernelId, link);
     this.router.add(kernelId, link);
     this.start(link, preload).catch((error: unknown) => {
@@ -300,11 +303,12 @@ export class ProcessHosts {
     if (destination === this.kernel.id) {
       let frames: Frame[];
       try {
-        frames = link.channel.receive(envelope.payload, fds);
+        frames = link.channel.receive(envelope.payload, fds, true, isPooled(record.buffer));
       } catch (error) {
         this.broken(link, 'a bad batch', error);
         return;
       }
+      if (!link.channel.tookViews) doneWith(record);
       for (const frame of frames) {
         if (frame[0] !== FrameKind.Control || !this.peering.fromProcess(link, frame[1])) this.kernel.receiveFrame(frame);
       }
@@ -314,7 +318,7 @@ export class ProcessHosts {
     if (target !== undefined) {
       target.forward(record, fds);
       if (target.congested) this.router.tellOrigin(target, destination, link.kernelId);
-      this.peering.forwarded(link, target);
+      this.peering.forwarded(link, target, record.length);
       return;
     }
     this.proxy(link, destination, envelope.payload, fds);
@@ -330,7 +334,8 @@ export class ProcessHosts {
     let frames: Frame[];
     try {
       // Not for this kernel: handed-off sockets stay descriptors, moved on by the thread link.
-      frames = channel.receive(payload, fds, false);
+      frames = channel.receive(payload, fds, false, isPooled(payload.buffer));
+      if (!channel.tookViews) doneWith(payload);
     } catch (error) {
       if (this.router.has(destination)) {
         this.broken(link, `a bad batch for ${destination}`, error);

@@ -144,7 +144,9 @@ export class WorkersBase implements SystemBase {
       slots: this.pool.slots,
       peers: [{ kernelId: this.kernel.id, rings: mainRings.b }, ...peers],
     };
-    const worker = new Worker(ENTRY, { workerData: boot, resourceLimits: this.options.resourceLimits });
+    // Each link's port for large records (bulk-port.ts) moves to the thread with its rings.
+    const transferList = boot.peers.map((peer) => peer.rings.port);
+    const worker = new Worker(ENTRY, { workerData: boot, transferList, resourceLimits: this.options.resourceLimits });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const thread: Thread = { kernelId, worker, slot, exited };
     this.threads.set(kernelId, thread);
@@ -186,7 +188,7 @@ export class WorkersBase implements SystemBase {
       if (other.slot < 0) continue;
       const { a, b } = createRingPair();
       peers.push({ kernelId: other.kernelId, rings: a });
-      other.worker.postMessage({ type: 'peer', peer: { kernelId, rings: b }, slot } satisfies MainToWorker);
+      other.worker.postMessage({ type: 'peer', peer: { kernelId, rings: b }, slot } satisfies MainToWorker, [b.port]);
     }
     try {
       await this.spawn(kernelId, slot, peers);

@@ -32,6 +32,8 @@ import { CodecError } from '../../errors.js';
 export const ADDRESS_TAG = 47390;
 export const MESSAGE_TAG = 47391;
 export const HANDLE_TAG = 47392;
+export const LATIN1_TAG = 47393;
+export const BYTES_TAG = 47394;
 
 const RECORD_DEFINITION_TAG = 0xdfff;
 const RECORD_REFERENCE_FIRST = 0xe000;
@@ -54,6 +56,8 @@ function tagRule(tag: number): number {
       return UINT | NINT | FLOAT;
     case 2: // bigint >= 2^64
     case 3: // bigint < -2^64
+    case LATIN1_TAG:
+    case BYTES_TAG:
       return BYTES;
     case 27: // Error [name, message] / RegExp ['RegExp', source, flags]
     case 258: // Set

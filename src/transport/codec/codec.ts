@@ -16,6 +16,12 @@
  * - 47390 ActorAddress: [kernel, id]. The kernel-local cache slot never travels.
  * - 47392 handed-off socket or server: [kind, slot, buffered bytes]; only
  *   inside a link's HandleScope (handles.ts).
+ * - 47393 Latin-1 text: a byte string of one byte per character (fast batches
+ *   write long ASCII strings so: the reader copies them into a string instead of
+ *   decoding UTF-8). Any byte string is valid Latin-1.
+ * - 47394 bytes: a byte string that arrives as a Uint8Array (fast batches write
+ *   Uint8Array, Buffer, ArrayBuffer and DataView so), a copy unless the record
+ *   is the receiver's own (byte-views.ts).
  * - 47391 registered message: [name, {own enumerable fields}]. The receiver
  *   gives the decoded fields object the registered class's prototype: no
  *   constructor, setter or other code of the class runs. A name
@@ -24,12 +30,14 @@
  */
 import { Decoder, Encoder, Tag, addExtension } from 'cbor-x';
 import { ActorAddress } from '../../address.js';
-import { CodecError } from '../../errors.js';
+import { CodecError, MessageTooLargeError } from '../../errors.js';
 import { messageRegistry } from '../../messages.js';
-import { ADDRESS_TAG, HANDLE_TAG, MESSAGE_TAG, scanCbor } from './cbor-limits.js';
+import { ADDRESS_TAG, BYTES_TAG, HANDLE_TAG, LATIN1_TAG, MESSAGE_TAG, scanCbor } from './cbor-limits.js';
+import { byteViews } from './byte-views.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../message-size.js';
 import { HandleClass, decodeHandle, encodeHandle } from '../handles.js';
 
-export { ADDRESS_TAG, HANDLE_TAG, MESSAGE_TAG } from './cbor-limits.js';
+export { ADDRESS_TAG, BYTES_TAG, HANDLE_TAG, LATIN1_TAG, MESSAGE_TAG } from './cbor-limits.js';
 
 export interface CodecLimits {
   /** Largest frame, in bytes, that encode produces or decode accepts. */
@@ -39,14 +47,12 @@ export interface CodecLimits {
 }
 
 /**
- * 64 MiB frames: room for multi-megabyte payloads and file-transfer chunks,
- * while one hostile length prefix cannot make a peer buffer gigabytes.
- * Depth 128: real messages rarely nest past 20; cbor-x decodes recursively
+ * 64 MiB frames (message-size.ts says why). Depth 128: real messages rarely nest past 20; cbor-x decodes recursively
  * (two or three stack frames per level) and so does most user code that walks
  * a message, so this keeps both far from the stack limit.
  */
 export const DEFAULT_LIMITS: Readonly<CodecLimits> = Object.freeze({
-  maxFrameBytes: 64 * 1024 * 1024,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   maxDepth: 128,
 });
 
@@ -108,6 +114,25 @@ function decodeMessage(data: unknown): object {
   return Object.setPrototypeOf(fields, cls.prototype) as object;
 }
 
+// Node's Latin-1 copy into a string (one byte per character), untyped in @types/node.
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
+function decodeLatin1(data: unknown): string {
+  if (!(data instanceof Uint8Array)) throw new CodecError(`malformed Latin-1 text (tag ${LATIN1_TAG}): expected a byte string`);
+  return latin1Slice.call(data, 0, data.length);
+}
+
+/** Byte values at least this large may arrive as views of their record (byte-views.ts); smaller ones are copied, so they do not pin it. */
+const VIEW_MIN_BYTES = 16 * 1024;
+
+function decodeBytes(data: unknown): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new CodecError(`malformed bytes (tag ${BYTES_TAG}): expected a byte string`);
+  // new Uint8Array(view) copies, and is a Uint8Array even when the input is a Buffer (slice would not be).
+  if (!byteViews.allowed || data.byteLength < VIEW_MIN_BYTES) return new Uint8Array(data);
+  byteViews.taken = true;
+  return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 // cbor-x's own decoders for these tags are replaced: its bignum decoder is
 // quadratic in the byte length (a CPU bomb inside a 64 MiB frame), and its
 // tag-27 decoder calls whatever callable the bytes name on a lookup object.
@@ -153,6 +178,8 @@ addRawExtension({
 addRawExtension({ tag: 2, decode: decodeBigUint as (data: never) => bigint });
 addRawExtension({ tag: 3, decode: ((data: unknown) => -1n - decodeBigUint(data)) as (data: never) => bigint });
 addRawExtension({ tag: 27, decode: decodeErrorOrRegExp as (data: never) => Error | RegExp });
+addRawExtension({ tag: LATIN1_TAG, decode: decodeLatin1 as (data: never) => string });
+addRawExtension({ tag: BYTES_TAG, decode: decodeBytes as (data: never) => Uint8Array });
 // Before the other classes (cbor-x checks the last added first): messages rarely hold sockets.
 addRawExtension({
   Class: HandleClass,
@@ -238,7 +265,7 @@ export class Codec {
    * Encodes one frame. The result is a view into a slab cbor-x shares between
    * frames: it stays valid, but copy it before transferring its ArrayBuffer.
    * Throws CodecError when the value cannot be encoded or the frame would break
-   * a limit (so the peer would refuse it). `depthAtMost`: the caller knows
+   * a limit (so the peer would refuse it): MessageTooLargeError for the size. `depthAtMost`: the caller knows
    * the value nests no deeper, so depth need not be checked when the limit
    * allows that much (see channel.ts, shallowBody).
    */
@@ -252,7 +279,7 @@ export class Codec {
     }
     if (bytes.length > this.limits.maxFrameBytes) {
       this.#forgetSentStructures();
-      throw new CodecError(`frame too large: the message encodes to ${bytes.length} bytes, over maxFrameBytes ${this.limits.maxFrameBytes}`);
+      throw new MessageTooLargeError(`frame too large: the message encodes to ${bytes.length} bytes, over maxFrameBytes ${this.limits.maxFrameBytes}`, bytes.length, this.limits.maxFrameBytes);
     }
     // Refuse here what the peer would refuse, so a too-deep message fails its
     // sender instead of closing the link. Only depth can be wrong (this encoder

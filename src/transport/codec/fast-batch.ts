@@ -1,39 +1,54 @@
 /**
- * A faster writer for the commonest batch on a thread link or a channel
- * (channel.ts: process and network links): message frames
- * whose addresses the link has numbered already and whose bodies are
- * primitives, or plain objects or arrays of primitives.
+ * A faster writer for the commonest batch on a link: message frames whose
+ * bodies are built of primitives, strings, bytes, and plain objects and
+ * arrays of those. Their addresses are numbered per link as the general codec
+ * does (address-table.ts): an address new to the link is written in full once.
  *
  * Why. Encoding was half a sending thread's time in a stream of small
  * messages: cbor-x's general encoder pays, per value, for a dispatch on every
- * type it supports, and per object for a hasOwnProperty call per key. This
- * writer handles only the types above, so it does less per value; anything
- * else (a Date, a Map, a class instance, a nested object, an address not yet
- * numbered, a socket) makes it give up on the batch, which then takes the
- * general codec as before (and that is rare on a hot path).
+ * type it supports, and per object for a hasOwnProperty call per key; and for
+ * large strings and bytes it grows its buffer by fresh allocations and copies
+ * (measured here: ~215 MiB/s for a 16 MiB string). This writer handles only
+ * the types above, each at memory speed (cbor-writer.ts); anything else (a
+ * Date, a Map, a class instance, a socket, another kind of frame) makes
+ * it stop before that frame, which then takes the general codec.
  *
- * What it writes is CBOR that cbor-x decodes: the same batch
- * `[dest, frame, ...]`, with each object body a cbor-x record (a definition
- * `tag 0xdfff [id, [keys], values...]` the first time a key list is seen,
- * then `tag 0xe000+id [values...]`). Record ids are per decoder, and the
- * general codec numbers its own, so fast batches are decoded by a decoder of
- * their own: a record starting with FAST_BATCH (0xff, a CBOR "break", which
- * no encoded item starts with) is one of ours.
+ * Cuts. A record ends after BATCH_BYTES (BULK_BATCH_BYTES in a bulk buffer)
+ * and before a frame that would take it past the link's limit. A frame that alone is over the limit is refused (its sender
+ * is told, see thread-link.ts and channel.ts): nothing over the limit is ever
+ * built, and a batch of large messages is never one record over the limit.
  *
- * Values keep their type through either path: integers of up to 32 bits
- * travel as CBOR integers, other numbers (fractions, -0, NaN, wider values)
- * as float64, strings as UTF-8 text.
+ * What it writes is CBOR that cbor-x decodes: the batch `[dest, frame, ...]`,
+ * each object a cbor-x record (a definition `tag 0xdfff [id, [keys],
+ * values...]` the first time a key list is seen, then `tag 0xe000+id
+ * [values...]`). Record ids are per decoder, and the general codec numbers its
+ * own, so fast batches are decoded by a decoder of their own: a record
+ * starting with FAST_BATCH (0xff, a CBOR "break", which no encoded item starts
+ * with) is one of ours. Integers of up to 32 bits travel as CBOR integers,
+ * other numbers (fractions, -0, NaN, wider values) as float64.
  */
 import { Decoder } from 'cbor-x';
 import { FrameKind, type Frame } from '../../core/protocol.js';
+import type { ActorAddress } from '../../address.js';
 import type { AddressEncoder } from './address-table.js';
+import { ADDRESS_TAG } from './cbor-limits.js';
+import { byteViews } from './byte-views.js';
+import './codec.js'; // registers the decoders of LATIN1_TAG and BYTES_TAG with cbor-x
+import { CborWriter, ValueTooLarge, bytesOf, type BulkBuffers } from './cbor-writer.js';
 
 export const FAST_BATCH = 0xff;
-
-const SLAB_BYTES = 256 * 1024;
+/** `encode` refused the first frame: alone, it is over the limit (`refusedBytes` says by how much). */
+export const FAST_REFUSED = -1;
+/** A record is cut after the frame that takes it to this size... */
+export const BATCH_BYTES = 64 * 1024;
+/** ...or this size once it is in a bulk buffer (each costs a transfer and a hand-back: fewer, larger ones). */
+const BULK_BATCH_BYTES = 256 * 1024;
 /** Record ids 0xe000-0xe0ff, as cbor-x uses: redefined in turn once all are taken. */
 const RECORD_IDS = 256;
-const textEncoder = new TextEncoder();
+/** Nesting of objects and arrays in a body that this writer takes (deeper: the general codec). */
+const MAX_DEPTH = 16;
+/** Batch head: FAST_BATCH, then an array head with a 16-bit count, patched when the record ends. */
+const RECORD_HEAD_BYTES = 4;
 
 /** A node of the key-list tree: the path from the root spells an object's keys in order. */
 class Shape {
@@ -58,115 +73,197 @@ class Shape {
   }
 }
 
-export class FastBatchWriter {
-  private slab = new Uint8Array(SLAB_BYTES);
-  private view = new DataView(this.slab.buffer);
-  private pos = 0;
-  private start = 0;
+export interface FastBatchOptions {
+  /** Where records with large values go (a thread link's transfer buffers); null: the writer's slab. */
+  bulk?: BulkBuffers | null;
+  /** The deepest nesting the peer accepts (CodecLimits.maxDepth): frames that would nest deeper take the general codec. */
+  maxDepth?: number;
+}
+
+export class FastBatchWriter extends CborWriter {
+  /** The record written by the last `encode` that took frames (a view that stays valid). */
+  record: Uint8Array = new Uint8Array(0);
+  /** That record fills a bulk buffer of its own, from offset 0 (the link may hand the buffer over). */
+  recordIsBulk = false;
+  /** After FAST_REFUSED: the refused frame encodes to at least this many bytes. */
+  refusedBytes = 0;
+
   private readonly root = new Shape([]);
   private readonly byId: (Shape | null)[] = new Array<Shape | null>(RECORD_IDS).fill(null);
   private nextId = 0;
-  /** Shapes given an id in the batch being written (taken back if it is abandoned). */
+  /** Shapes given an id in the record being written (taken back if their frame is). */
   private defined: Shape[] = [];
 
-  constructor(private readonly maxBytes: number) {}
+  /**
+   * Containers in a body may open at depths below this: the batch and the
+   * frame take two levels (an address written in full, a third), and the
+   * peer's scan counts every array and map (cbor-limits.ts).
+   */
+  private readonly bodyDepth: number;
+  private readonly fullAddresses: boolean;
+
+  /** `maxBytes`: the largest record (and so frame) the link may carry. */
+  constructor(maxBytes: number, options: FastBatchOptions = {}) {
+    super(options.bulk ?? null, maxBytes);
+    const maxDepth = options.maxDepth ?? Infinity;
+    this.bodyDepth = Math.min(MAX_DEPTH, maxDepth - 2);
+    this.fullAddresses = maxDepth >= 3;
+  }
 
   /**
-   * The record for this batch (a view that stays valid), or null when a frame
-   * needs the general codec. `peer`: the kernel at the far end, written as null.
+   * Writes frames from `first` on into one record, as many as the cuts allow;
+   * returns how many it took (the record is in `record`). 0: `frames[first]`
+   * needs the general codec. FAST_REFUSED: `frames[first]` alone is over the
+   * limit. `peer`: the kernel at the far end, written as null.
    */
-  encode(destinations: readonly string[], frames: readonly Frame[], peer: string, refs: AddressEncoder): Uint8Array | null {
-    this.start = this.pos;
+  encode(destinations: readonly string[], frames: readonly Frame[], first: number, peer: string, refs: AddressEncoder): number {
     this.defined = [];
-    this.ensure(6);
-    this.slab[this.pos++] = FAST_BATCH;
-    this.header(4, frames.length * 2);
-    for (let i = 0; i < frames.length; i++) {
-      const destination = destinations[i]!;
-      if (destination === peer) this.byte(0xf6);
-      else this.text(destination);
-      if (!this.messageFrame(frames[i]!, refs)) return this.abandon();
+    this.ensure(RECORD_HEAD_BYTES);
+    this.slab[this.pos] = FAST_BATCH;
+    this.slab[this.pos + 1] = 0x99; // array, 16-bit count
+    this.pos += RECORD_HEAD_BYTES;
+    const limit = Math.min(frames.length, first + 0x7fff);
+    let taken = 0;
+    let refused = false;
+    for (let i = first; i < limit; i++) {
+      const frameAt = this.pos - this.start; // the record may move to a larger buffer meanwhile
+      const shapesAt = this.defined.length;
+      refs.mark(); // addresses numbered by this frame are taken back with it
+      let ok: boolean;
+      try {
+        ok = this.frame(destinations[i]!, frames[i]!, peer, refs);
+      } catch (error) {
+        if (!(error instanceof ValueTooLarge)) throw error;
+        ok = false;
+        refused = true;
+        this.refusedBytes = error.atLeast;
+      }
+      const recordBytes = this.pos - this.start;
+      if (ok && recordBytes > this.maxBytes) {
+        // Over the limit with this frame: alone (a record of one) it is refused, else it starts the next record.
+        ok = false;
+        refused = taken === 0;
+        this.refusedBytes = recordBytes - frameAt;
+      }
+      if (!ok) {
+        refs.rollback();
+        this.undoShapes(shapesAt);
+        this.rewind(this.start + frameAt);
+        break;
+      }
+      refs.commit();
+      taken++;
+      if (recordBytes >= (this.bulk ? BULK_BATCH_BYTES : BATCH_BYTES)) break;
     }
-    return this.finish();
-  }
-
-  /**
-   * A channel's batch (channel.ts): FAST_BATCH, then `[frame, ...]` with each
-   * message frame packed as packMessageFrame would, `[kind, to, from, body]`
-   * with both addresses as the channel's numbers. Null when a frame needs the
-   * general codec.
-   */
-  encodeFrames(frames: readonly Frame[], refs: AddressEncoder): Uint8Array | null {
-    this.start = this.pos;
+    if (taken === 0) {
+      if (this.bulk) this.takeRecord(); // nothing in it: dropped, back to the slab
+      else this.rewind(this.start);
+      return refused ? FAST_REFUSED : 0;
+    }
+    this.view.setUint16(this.start + 2, taken * 2);
     this.defined = [];
-    this.ensure(6);
-    this.slab[this.pos++] = FAST_BATCH;
-    this.header(4, frames.length);
-    for (let i = 0; i < frames.length; i++) if (!this.messageFrame(frames[i]!, refs)) return this.abandon();
-    return this.finish();
+    this.recordIsBulk = this.bulk;
+    this.record = this.takeRecord();
+    return taken;
   }
 
-  /** `[kind, to, from, body]` for a message frame whose addresses are numbered; false otherwise. */
-  private messageFrame(frame: Frame, refs: AddressEncoder): boolean {
+  private frame(destination: string, frame: Frame, peer: string, refs: AddressEncoder): boolean {
     if (frame[0] !== FrameKind.Message) return false;
-    const to = refs.numberOf(frame[1]);
-    const from = frame[2] === null ? null : refs.numberOf(frame[2]);
-    if (to === undefined || from === undefined) return false;
+    if (destination === peer) this.byte(0xf6);
+    else this.text(destination);
     this.byte(0x84);
-    this.header(0, FrameKind.Message);
-    this.header(0, to);
-    if (from === null) this.byte(0xf6);
-    else this.header(0, from);
-    return this.body(frame[3]);
+    this.head(0, FrameKind.Message);
+    return this.address(refs.refTo(frame[1])) && this.address(refs.refFrom(frame[2])) && this.value(frame[3], 0);
   }
 
-  private finish(): Uint8Array | null {
-    if (this.pos - this.start > this.maxBytes) return this.abandon();
-    const record = this.slab.subarray(this.start, this.pos);
-    if (this.slab.length - this.pos < SLAB_BYTES / 8) this.newSlab(0);
-    return record;
+  /** An address as the link numbers it: its number, or (the first time) the address itself, numbered from then on. */
+  private address(ref: ActorAddress | number | null): boolean {
+    if (typeof ref === 'number') this.head(0, ref);
+    else if (ref === null) this.byte(0xf6);
+    else {
+      if (!this.fullAddresses) return false;
+      this.ensure(4);
+      this.slab[this.pos] = 0xd9;
+      this.view.setUint16(this.pos + 1, ADDRESS_TAG);
+      this.slab[this.pos + 3] = 0x82;
+      this.pos += 4;
+      this.text(ref.kernel);
+      this.text(ref.id);
+    }
+    return true;
   }
 
-  private abandon(): null {
-    for (const shape of this.defined) {
+  private undoShapes(from: number): void {
+    const defined = this.defined;
+    for (let i = from; i < defined.length; i++) {
+      const shape = defined[i]!;
       this.byId[shape.id] = null;
       shape.id = -1;
     }
-    this.defined = [];
-    this.pos = this.start;
-    return null;
+    defined.length = from;
   }
 
-  private body(body: unknown): boolean {
-    if (typeof body !== 'object' || body === null) return this.primitive(body);
-    if (Array.isArray(body)) {
-      this.header(4, body.length);
-      for (let i = 0; i < body.length; i++) if (!this.primitive(body[i])) return false;
-      return true;
+  private value(value: unknown, depth: number): boolean {
+    switch (typeof value) {
+      case 'string':
+        this.text(value);
+        return true;
+      case 'number':
+        // Integers with a 64-bit CBOR head decode as BigInt: wider ones travel as float64 (exact up to 2^53), as cbor-x writes them.
+        if (Number.isInteger(value) && value <= 0xffffffff && value >= -0x100000000 && !Object.is(value, -0)) {
+          if (value >= 0) this.head(0, value);
+          else this.head(1, -1 - value);
+        } else this.float64(value);
+        return true;
+      case 'boolean':
+        this.byte(value ? 0xf5 : 0xf4);
+        return true;
+      case 'undefined':
+        this.byte(0xf7);
+        return true;
+      case 'object': {
+        if (value === null) {
+          this.byte(0xf6);
+          return true;
+        }
+        if (depth >= this.bodyDepth) return false;
+        if (Array.isArray(value)) {
+          this.head(4, value.length);
+          for (let i = 0; i < value.length; i++) if (!this.value(value[i], depth + 1)) return false;
+          return true;
+        }
+        if (Object.getPrototypeOf(value) === Object.prototype) return this.object(value as Record<string, unknown>, depth);
+        const bytes = bytesOf(value);
+        if (bytes === null) return false;
+        this.bytes(bytes);
+        return true;
+      }
+      default:
+        return false;
     }
-    if (Object.getPrototypeOf(body) !== Object.prototype) return false;
-    const record = body as Record<string, unknown>;
+  }
+
+  private object(record: Record<string, unknown>, depth: number): boolean {
     let shape = this.root;
     for (const key in record) shape = shape.step(key);
     const count = shape.keys.length;
+    this.ensure(3);
     if (shape.id < 0) {
       this.define(shape);
-      this.ensure(3);
       this.slab[this.pos++] = 0xd9;
       this.slab[this.pos++] = 0xdf;
       this.slab[this.pos++] = 0xff;
-      this.header(4, count + 2);
-      this.header(0, 0xe000 + shape.id);
-      this.header(4, count);
+      this.head(4, count + 2);
+      this.head(0, 0xe000 + shape.id);
+      this.head(4, count);
       for (const key of shape.keys) this.text(key);
     } else {
-      this.ensure(3);
       this.slab[this.pos++] = 0xd9;
       this.slab[this.pos++] = 0xe0;
       this.slab[this.pos++] = shape.id;
-      this.header(4, count);
+      this.head(4, count);
     }
-    for (const key in record) if (!this.primitive(record[key])) return false;
+    for (const key in record) if (!this.value(record[key], depth + 1)) return false;
     return true;
   }
 
@@ -179,113 +276,37 @@ export class FastBatchWriter {
     shape.id = id;
     this.defined.push(shape);
   }
-
-  private primitive(value: unknown): boolean {
-    switch (typeof value) {
-      case 'string':
-        this.text(value);
-        return true;
-      case 'number':
-        // Integers with a 64-bit CBOR head decode as BigInt: wider ones travel as float64 (exact up to 2^53), as cbor-x writes them.
-        if (Number.isInteger(value) && value <= 0xffffffff && value >= -0x100000000 && !Object.is(value, -0)) {
-          if (value >= 0) this.header(0, value);
-          else this.header(1, -1 - value);
-        } else {
-          this.ensure(9);
-          this.slab[this.pos] = 0xfb;
-          this.view.setFloat64(this.pos + 1, value);
-          this.pos += 9;
-        }
-        return true;
-      case 'boolean':
-        this.byte(value ? 0xf5 : 0xf4);
-        return true;
-      case 'undefined':
-        this.byte(0xf7);
-        return true;
-      default:
-        if (value !== null) return false;
-        this.byte(0xf6);
-        return true;
-    }
-  }
-
-  private text(value: string): void {
-    const n = value.length;
-    // ASCII is the common case: one byte per character, written directly.
-    this.ensure(n + 9);
-    const at = this.pos;
-    this.header(3, n);
-    const slab = this.slab;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) {
-      const c = value.charCodeAt(i);
-      if (c >= 0x80) {
-        this.pos = at;
-        return this.utf8(value);
-      }
-      slab[p++] = c;
-    }
-    this.pos = p;
-  }
-
-  private utf8(value: string): void {
-    this.ensure(value.length * 3 + 9);
-    // The header's width depends on the byte count: leave room for the widest, then move the bytes if needed.
-    const at = this.pos;
-    const { written } = textEncoder.encodeInto(value, this.slab.subarray(at + 9));
-    this.header(3, written);
-    this.slab.copyWithin(this.pos, at + 9, at + 9 + written);
-    this.pos += written;
-  }
-
-  private byte(value: number): void {
-    this.ensure(1);
-    this.slab[this.pos++] = value;
-  }
-
-  /** A CBOR head: major type and argument (an unsigned integer below 2^32, or a length). */
-  private header(major: number, value: number): void {
-    this.ensure(9);
-    const slab = this.slab;
-    const type = major << 5;
-    if (value < 24) slab[this.pos++] = type | value;
-    else if (value < 0x100) {
-      slab[this.pos++] = type | 24;
-      slab[this.pos++] = value;
-    } else if (value < 0x10000) {
-      slab[this.pos++] = type | 25;
-      this.view.setUint16(this.pos, value);
-      this.pos += 2;
-    } else if (value < 0x100000000) {
-      slab[this.pos++] = type | 26;
-      this.view.setUint32(this.pos, value);
-      this.pos += 4;
-    } else {
-      slab[this.pos++] = type | 27;
-      this.view.setUint32(this.pos, Math.floor(value / 0x100000000));
-      this.view.setUint32(this.pos + 4, value >>> 0);
-      this.pos += 8;
-    }
-  }
-
-  private ensure(bytes: number): void {
-    if (this.pos + bytes > this.slab.length) this.newSlab(bytes);
-  }
-
-  /** Continue in a fresh slab (records handed out keep the old one), carrying the batch begun. */
-  private newSlab(extra: number): void {
-    const begun = this.slab.subarray(this.start, this.pos);
-    this.slab = new Uint8Array(Math.max(SLAB_BYTES, 2 * (begun.length + extra)));
-    this.view = new DataView(this.slab.buffer);
-    this.slab.set(begun);
-    this.start = 0;
-    this.pos = begun.length;
-  }
 }
 
 /** The decoder for one direction's fast batches (record ids of their own). */
-export function fastBatchDecoder(): { decode(record: Uint8Array): unknown } {
+export interface FastBatchDecoder {
+  /**
+   * The batch in `record`. `owned`: the record's memory is the receiver's
+   * alone (a transferred or freshly read buffer), so byte values may be views
+   * of it; otherwise they are copies.
+   */
+  decode(record: Uint8Array, owned?: boolean): unknown;
+  /** The last decode returned views of its record: the record's memory must not be reused. */
+  readonly tookViews: boolean;
+}
+
+export function fastBatchDecoder(): FastBatchDecoder {
+  // copyBuffers off: LATIN1_TAG and BYTES_TAG read their byte string in place (codec.ts).
   const decoder = new Decoder({ mapsAsObjects: true, structures: [] } as ConstructorParameters<typeof Decoder>[0]);
-  return { decode: (record) => decoder.decode(record.subarray(1)) };
+  let tookViews = false;
+  return {
+    decode(record, owned = false) {
+      byteViews.allowed = owned;
+      byteViews.taken = false;
+      try {
+        return decoder.decode(record.subarray(1));
+      } finally {
+        tookViews = byteViews.taken;
+        byteViews.allowed = false;
+      }
+    },
+    get tookViews() {
+      return tookViews;
+    },
+  };
 }

@@ -59,6 +59,12 @@ export interface RingReaderOptions {
    * capacity); a record larger than this still comes whole, as a batch of one.
    */
   maxBatchBytes?: number;
+  /**
+   * Records per onRecords call, at most (default: no limit but the bytes).
+   * For rings whose records stand for data elsewhere (a thread link's
+   * markers for transferred records), where bytes of ring say little.
+   */
+  maxBatchRecords?: number;
 }
 
 export class RingReader {
@@ -71,6 +77,7 @@ export class RingReader {
   private readonly copy: boolean;
   private readonly spin: AdaptiveSpin;
   private readonly maxBatchBytes: number;
+  private readonly maxBatchRecords: number;
 
   private r: number;                        // read index, always equal to the published one
   private onRecords: RecordsHandler | undefined;
@@ -100,6 +107,9 @@ export class RingReader {
     const maxBatchBytes = options.maxBatchBytes ?? ring.capacity >> 2;
     if (!(maxBatchBytes >= 1)) throw new RangeError('ring: maxBatchBytes must be >= 1');
     this.maxBatchBytes = maxBatchBytes;
+    const maxBatchRecords = options.maxBatchRecords ?? Infinity;
+    if (!(maxBatchRecords >= 1)) throw new RangeError('ring: maxBatchRecords must be >= 1');
+    this.maxBatchRecords = maxBatchRecords;
     this.r = Atomics.load(this.ctl, READ_IDX);
   }
 
@@ -276,7 +286,8 @@ export class RingReader {
     const base = src.byteOffset;
     const total = avail;
     let pos = linear ? 0 : ringOff;
-    while (avail > 0 && total - avail < limit) {
+    let count = 0;
+    while (avail > 0 && total - avail < limit && count < this.maxBatchRecords) {
       const header = srcWords[pos >> 2]!;
       if (header === PAD) {
         const skip = cap - ringOff;
@@ -307,6 +318,7 @@ export class RingReader {
       avail -= size;
       ringOff = (ringOff + size) & this.mask;
       pos = linear ? pos + size : ringOff;
+      count++;
     }
     return total - avail;
   }
@@ -315,11 +327,13 @@ export class RingReader {
   private boundary(off: number, avail: number, limit: number): number {
     const words = this.words;
     let taken = 0;
-    while (taken < avail && taken < limit) {
+    let count = 0;
+    while (taken < avail && taken < limit && count < this.maxBatchRecords) {
       const header = words[off >> 2]!;
       const size = header === PAD ? this.capacity - off
         : header === END ? avail - taken // the end marker is the last thing in the ring
         : recordSize(header & LENGTH_MASK);
+      if (header !== PAD) count++;
       taken += size;
       off = (off + size) & this.mask;
     }
