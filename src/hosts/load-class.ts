@@ -6,6 +6,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isActorClass, type ActorClass, type SpecRef } from '../core/spec.js';
 import { InvalidActorSpecError } from '../errors.js';
+import { dynamicImport } from '../loader/dynamic-import.js';
 
 /** Served modules (src/loader): the hook is loaded and registered only when one is imported. */
 const MODULE_SCHEME = 'thespis-mod:';
@@ -24,7 +25,7 @@ async function importActorClass(ref: SpecRef): Promise<ActorClass> {
   let mod: Record<string, unknown>;
   if (url.startsWith(MODULE_SCHEME)) (await import('../loader/loader.js')).ensureLoaderHook();
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = await dynamicImport(url);
   } catch (error) {
     throw new InvalidActorSpecError(`cannot load actor module ${ref.module}: ${(error as Error).message}`, { cause: error });
   }
