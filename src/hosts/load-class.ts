@@ -6,6 +6,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isActorClass, type ActorClass, type SpecRef } from '../core/spec.js';
 import { InvalidActorSpecError } from '../errors.js';
+import { dynamicImport } from '../loader/dynamic-import.js';
 
 /** Served modules (src/loader): the hook is loaded and registered only when one is imported. */
 const MODULE_SCHEME = 'thespis-mod:';
@@ -23,7 +24,7 @@ async function importActorClass(ref: SpecRef): Promise<ActorClass> {
   const url = toImportable(ref.module);
   let mod: Record<string, unknown>;
   try {
-    mod = url.startsWith(MODULE_SCHEME) ? await (await import('../loader/loader.js')).importModule(url) : ((await import(url)) as Record<string, unknown>);
+    mod = url.startsWith(MODULE_SCHEME) ? await (await import('../loader/loader.js')).importModule(url) : await dynamicImport(url);
   } catch (error) {
     throw new InvalidActorSpecError(`cannot load actor module ${ref.module}: ${(error as Error).message}`, { cause: error });
   }

@@ -3,8 +3,12 @@
  * once per thread, on first use, and answers its questions from the module
  * providers registered here. See hook.ts for URLs and resolution rules.
  */
-import { register } from 'node:module';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { dynamicImport } from './dynamic-import.js';
+import { lazyBuiltin } from './lazy-builtin.js';
+
+const nodeModule = lazyBuiltin<typeof import('node:module')>('node:module');
+const workerThreads = lazyBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
 
 export const MODULE_SCHEME = 'thespis-mod:';
 
@@ -35,7 +39,7 @@ interface Request {
 }
 
 const providers = new Map<string, ModuleProvider>();
-let hookUrl = new URL('./hook.js', import.meta.url).href;
+let hookUrl: string | (() => string) = new URL('./hook.js', import.meta.url).href;
 let port: MessagePort | null = null;
 
 /** `thespis-mod://<provider>/<key><path>`; `path` starts with '/'. */
@@ -70,25 +74,26 @@ export function moduleProvider(name: string): ModuleProvider | undefined {
 
 /**
  * Where the hook is registered from. A remote host has no file of it and
- * sets a `data:` URL of its text before anything is imported.
+ * sets a `data:` URL of its text (made when first needed) before anything is imported.
  */
-export function setLoaderHookUrl(url: string): void {
+export function setLoaderHookUrl(url: string | (() => string)): void {
   hookUrl = url;
 }
 
 /** Registers the hook in this thread (once). */
 export function ensureLoaderHook(): void {
   if (port !== null) return;
-  const channel = new MessageChannel();
+  const channel = new (workerThreads().MessageChannel)();
   port = channel.port1;
   port.on('message', (request: Request) => void answer(request));
   port.unref();
-  register(hookUrl, { data: { port: channel.port2 }, transferList: [channel.port2] });
+  const url = typeof hookUrl === 'string' ? hookUrl : hookUrl();
+  nodeModule().register(url, { data: { port: channel.port2 }, transferList: [channel.port2] });
 }
 
 /** Imports a module, through the hook when it is served. */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
-  if (!url.startsWith(MODULE_SCHEME)) return (await import(url)) as Record<string, unknown>;
+  if (!url.startsWith(MODULE_SCHEME)) return dynamicImport(url);
   ensureLoaderHook();
   return importNatively(url);
 }
@@ -103,7 +108,7 @@ const NATIVE_IMPORTER = 'data:text/javascript,export default (url) => import(url
 let nativeImport: ((url: string) => Promise<Record<string, unknown>>) | null = null;
 
 async function importNatively(url: string): Promise<Record<string, unknown>> {
-  nativeImport ??= ((await import(NATIVE_IMPORTER)) as { default: (url: string) => Promise<Record<string, unknown>> }).default;
+  nativeImport ??= ((await dynamicImport(NATIVE_IMPORTER)) as { default: (url: string) => Promise<Record<string, unknown>> }).default;
   return nativeImport(url);
 }
 

@@ -18,6 +18,7 @@ import { FileSink, FileSource } from './file-ops.js';
 import { servedUrl } from './forwarded-modules.js';
 import { agentId, isRecord, type AgentRequest, type MethodSpec, type RemoteBoot } from './protocol.js';
 import type { RemoteKernelHost } from './remote-kernel.js';
+import { RUNTIME_SCRIPT, codeCacheTag } from './code-cache.js';
 
 interface Waiting {
   resolve(value: unknown): void;
@@ -114,6 +115,12 @@ export class Agent {
       case 'connect':
         this.connect(request.id, request.spec, request.boot);
         return;
+      case 'code-cache': {
+        // The bytecode V8 compiled for the runtime so far (scripts/remote-code-cache.mjs, at build time).
+        const script = (globalThis as Record<symbol, { createCachedData(): Buffer } | undefined>)[RUNTIME_SCRIPT];
+        this.reply(request.id, script === undefined ? null : { tag: codeCacheTag(), cache: new Uint8Array(script.createCachedData()) });
+        return;
+      }
       case 'route':
         if (!this.children.addRoute(request.kernelId, request.via)) this.host.warn(`no host ${request.via} to route ${request.kernelId} through`);
         return;
@@ -190,7 +197,7 @@ export class Agent {
       (started) => {
         if (started.stream.isClosed) return this.replyError(id, new Error(`${boot.name}: its link ended as it booted`));
         this.children.add(started);
-        started.child.stderr?.pipe(process.stderr);
+        for (const stream of started.logs) stream.pipe(process.stderr, { end: false });
         this.reply(id, started.child.pid ?? 0);
       },
       (error: unknown) => this.replyError(id, error, (error as { output?: string }).output),

@@ -8,13 +8,16 @@
  * host lives and tells the nodes on the way), never by what a child says.
  */
 import type { ChildProcess } from 'node:child_process';
-import { deflateRawSync, constants as zlib } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { lazyBuiltin } from '../loader/lazy-builtin.js';
 import { DEFAULT_LIMITS } from '../transport/codec/codec.js';
 import { bootstrap, endChild, newToken } from './bootstrap.js';
 import { methodCommand } from './methods.js';
-import type { MethodSpec, RemoteBoot, RuntimePayload } from './protocol.js';
+import type { MethodSpec, RemoteBoot, RuntimeParts } from './protocol.js';
 import { StdioLink } from './stdio-link.js';
 import type { RecordBytes } from '../transport/record-writes.js';
+
+const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
@@ -30,6 +33,8 @@ export class ChildLink {
     readonly kernelId: string,
     readonly child: ChildProcess,
     readonly stream: StdioLink,
+    /** What the host prints for people (paused until someone reads it). */
+    readonly logs: readonly Readable[] = [],
   ) {
     this.behind.add(kernelId);
     this.exited = new Promise<void>((resolve) => {
@@ -96,27 +101,37 @@ export class ChildHosts {
 }
 
 /**
- * The runtime payload for `boot`, framed for the first stage. The runtime,
- * hook and stage 2 are compressed once per process (a sync-flushed deflate
- * stream); each boot only deflates its own boot record after them (deflate
+ * The runtime payload for `boot`, framed for the first stage: a deflated run
+ * of segments, each behind a 4-byte length (stage 2, the runtime, its code
+ * cache and the cache's tag, the hook, then the boot record: runtime-pack.ts).
+ * All but the boot record are compressed once per process (a sync-flushed
+ * deflate stream); each boot only deflates its own record after them (deflate
  * streams concatenate when only the last block is final).
  */
 export class PayloadBuilder {
   private prefix: Buffer | null = null;
 
-  constructor(private readonly parts: () => Omit<RuntimePayload, 'boot'>) {}
+  constructor(private readonly parts: () => RuntimeParts) {}
 
   build(boot: RemoteBoot): Buffer {
     if (this.prefix === null) {
-      const { runtime, hook, stage2 } = this.parts();
-      const head = `{"runtime":${JSON.stringify(runtime)},"hook":${JSON.stringify(hook)},"stage2":${JSON.stringify(stage2)},"boot":`;
-      this.prefix = deflateRawSync(head, { level: 6, finishFlush: zlib.Z_SYNC_FLUSH });
+      const { stage2, runtime, codeCache, codeCacheTag, hook } = this.parts();
+      const segments = [Buffer.from(stage2, 'latin1'), Buffer.from(runtime, 'utf8'), codeCache, Buffer.from(codeCacheTag, 'latin1'), Buffer.from(hook, 'utf8')];
+      this.prefix = zlib().deflateRawSync(Buffer.concat(segments.flatMap((segment) => [lengthOf(segment), segment])), {
+        level: 6,
+        finishFlush: zlib().constants.Z_SYNC_FLUSH,
+      });
     }
-    const tail = deflateRawSync(`${JSON.stringify(boot)}}`);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(this.prefix.length + tail.length);
-    return Buffer.concat([length, this.prefix, tail]);
+    const record = Buffer.from(JSON.stringify(boot), 'utf8');
+    const tail = zlib().deflateRawSync(Buffer.concat([lengthOf(record), record]));
+    return Buffer.concat([lengthOf({ length: this.prefix.length + tail.length }), this.prefix, tail]);
   }
+}
+
+function lengthOf(bytes: { length: number }): Buffer {
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(bytes.length);
+  return length;
 }
 
 export interface ChildLinkHandlers {
@@ -137,18 +152,19 @@ export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payload
     timeoutMs: spec.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     password: spec.password,
     prompt: command.prompt,
-    waitForWant: command.waitForWant,
+    linkOnFd3: command.linkOnFd3,
+    missing: command.missing,
+    env: command.env,
     signal,
   });
-  const { child } = booted;
   let link: ChildLink | undefined = undefined;
   const stream = new StdioLink(
-    child.stdout!,
-    child.stdin!,
+    booted.input,
+    booted.output,
     DEFAULT_LIMITS.maxFrameBytes,
     { onRecord: (record) => handlers.onRecord(link!, record), onClosed: (error) => handlers.onClosed(link!, error) },
     booted.leftover,
   );
-  link = new ChildLink(boot.kernelId, child, stream);
+  link = new ChildLink(boot.kernelId, booted.child, stream, booted.logs);
   return link;
 }

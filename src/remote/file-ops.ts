@@ -6,21 +6,26 @@
  * renamed into place; on any failure the temporary file is removed. A file
  * read from here is sent in chunks while fewer than `window` are unacknowledged.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
+import type { Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { lazyBuiltin } from '../loader/lazy-builtin.js';
+
+/** Loaded by the first transfer, not at boot. */
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
+const fs = lazyBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
 
 export type Reply = (message: Record<string, unknown>) => void;
 
 /** A temporary name beside `path`. */
 export function partPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.thespis-part`);
+  return join(dirname(path), `.${basename(path)}.${crypto().randomBytes(6).toString('hex')}.thespis-part`);
 }
 
 /** Receives one file: chunks written in order into a temporary file, renamed into place at the end. */
 export class FileSink {
   private readonly part: string;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash = crypto().createHash('sha256');
   private chain: Promise<unknown>;
   private handle: FileHandle | null = null;
   private written = 0;
@@ -34,7 +39,7 @@ export class FileSink {
     private readonly fail: (error: Error) => void,
   ) {
     this.part = partPath(path);
-    this.chain = open(this.part, 'wx', 0o600).then((handle) => (this.handle = handle));
+    this.chain = fs().open(this.part, 'wx', 0o600).then((handle) => (this.handle = handle));
     this.chain.catch((error: unknown) => this.abort(error));
   }
 
@@ -59,11 +64,11 @@ export class FileSink {
     await this.handle!.close();
     this.handle = null;
     if (digest !== sha256) {
-      await unlink(this.part).catch(() => undefined);
+      await fs().unlink(this.part).catch(() => undefined);
       throw new Error(`SHA-256 mismatch for ${this.path}: sent ${sha256}, received ${digest}`);
     }
-    await chmod(this.part, this.mode);
-    await rename(this.part, this.path);
+    await fs().chmod(this.part, this.mode);
+    await fs().rename(this.part, this.path);
     return this.size;
   }
 
@@ -71,7 +76,7 @@ export class FileSink {
     if (this.failed) return;
     this.failed = true;
     void this.handle?.close().catch(() => undefined);
-    void unlink(this.part).catch(() => undefined);
+    void fs().unlink(this.part).catch(() => undefined);
     this.fail(error instanceof Error ? error : new Error(String(error)));
   }
 }
@@ -79,7 +84,7 @@ export class FileSink {
 /** Sends one file in chunks while fewer than `window` are unacknowledged. */
 export class FileSource {
   private handle: FileHandle | null = null;
-  private readonly hash = createHash('sha256');
+  private readonly hash = crypto().createHash('sha256');
   private sent = 0;
   private acked = 0;
   private size = 0;
@@ -99,7 +104,7 @@ export class FileSource {
 
   async start(): Promise<void> {
     try {
-      this.handle = await open(this.path, 'r');
+      this.handle = await fs().open(this.path, 'r');
       this.mode = (await this.handle.stat()).mode & 0o7777;
     } catch (error) {
       return this.abort(error);

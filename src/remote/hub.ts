@@ -147,15 +147,18 @@ export class RemoteHub implements HubPort {
     return host;
   }
 
-  /** What a directly started host prints on stderr (and what hosts behind it print) reaches the log. */
+  /** What a directly started host prints (stderr, its terminal) and what hosts behind it print reaches the log. */
   private relayOutput(link: ChildLink, name: string): void {
-    let rest = '';
-    link.child.stderr?.setEncoding('utf8');
-    link.child.stderr?.on('data', (text: string) => {
-      const lines = (rest + text).split('\n');
-      rest = lines.pop()!.slice(-4096);
-      for (const line of lines) if (line !== '') this.log({ level: 'info', message: line, source: name, time: Date.now(), host: name });
-    });
+    for (const stream of link.logs) {
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        const lines = (rest + text).split(/\r?\n/);
+        rest = lines.pop()!.slice(-4096);
+        for (const line of lines) if (line !== '') this.log({ level: 'info', message: line, source: name, time: Date.now(), host: name });
+      });
+      stream.resume();
+    }
   }
 
   // ---- requests to agents ----------------------------------------------------

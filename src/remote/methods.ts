@@ -3,23 +3,47 @@
  * on the target — a child `node`, the system's OpenSSH client (so the user's
  * config, agent, known_hosts and ProxyJump apply), `sudo` or `su`.
  *
- * Passwords. sudo is run with `-S` and a prompt of our own, su reads its
- * password from stdin as well (util-linux su through PAM): both are answered
- * on the pipe that will carry the link, once, after the prompt shows; no
- * terminal is allocated, so this works the same on a host reached `via`
- * another, where no native addon is loaded. Without a password sudo runs
- * with `-n`, so a rule that needs one fails at once instead of waiting; with
- * one, with `-k`, so a credential cached by an earlier sudo is not reused
- * (the password given is always the one checked).
+ * Passwords go through a pseudo-terminal, never through the link's pipes.
+ * util-linux `script` allocates it (no native code, so the same command works
+ * on a host reached `via` another, where the addon does not run, and it is
+ * in every Debian system: bsdutils is essential): sudo or su runs in script's
+ * terminal, prompts there and reads the password from it, which the boot
+ * answers once on script's stdin (bootstrap.ts). The link itself is a socket
+ * the command gets as fd 3, which the shell hands to node as its stdin and
+ * stdout, so runtime and envelopes never pass a terminal's line discipline
+ * (and sudo's use_pty relays only what is a terminal: node's stderr).
+ * Without a password sudo runs with `-n` on plain pipes (a rule that needs
+ * one fails at once instead of waiting); with one, with `-k`, so a credential
+ * cached by an earlier sudo is not reused (the password given is always the
+ * one checked). su without a password runs without a terminal, with the link
+ * on fd 3 too, so that if it asks after all it reads nothing of the runtime
+ * as a password: the prompt fails the boot.
  */
 import { firstStage } from './bootstrap.js';
 import type { MethodSpec } from './protocol.js';
 
 export interface MethodCommand {
   argv: string[];
+  /** A password prompt to answer (or to fail on, when no password was given). */
   prompt?: RegExp;
-  /** Send the runtime only once node runs (a password may be read from the same pipe first). */
-  waitForWant: boolean;
+  /** The link is on fd 3 (see bootstrap.ts). */
+  linkOnFd3: boolean;
+  /** Why it failed when argv[0] is not found. */
+  missing?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const NO_SCRIPT = 'answering a password needs a pseudo-terminal, and `script` (util-linux) was not found';
+/** su's prompt (PAM); messages in the C locale so that it reads as this. */
+const SU_PROMPT = /[Pp]assword: ?$/;
+
+/** Runs shell `command` in a new pseudo-terminal (util-linux script: quiet, its exit code, no typescript). */
+function inTerminal(command: string): Pick<MethodCommand, 'argv' | 'missing' | 'env'> {
+  return {
+    argv: ['script', '-q', '-e', '-c', command, '/dev/null'],
+    missing: NO_SCRIPT,
+    env: { ...process.env, SHELL: '/bin/sh', LC_ALL: 'C' },
+  };
 }
 
 /** `'…'` for a POSIX shell. */
@@ -54,13 +78,15 @@ export function checkSpec(spec: MethodSpec): void {
   }
 }
 
-/** The command for `spec` whose target runs the first stage of boot `token`. */
+/** The command for `spec` whose target runs the first stage, for boot `token`. */
 export function methodCommand(spec: MethodSpec, token: string): MethodCommand {
   const node = spec.nodePath ?? 'node';
-  const stage = firstStage(token);
+  const stage = firstStage();
+  /** node on the link at fd 3, which it does not keep. */
+  const nodeOnFd3 = `exec ${shellQuote(node)} -e ${shellQuote(stage)} 0<&3 1>&3 3<&-`;
   switch (spec.method) {
     case 'local':
-      return { argv: [node === 'node' ? process.execPath : node, '-e', stage], waitForWant: false };
+      return { argv: [node === 'node' ? process.execPath : node, '-e', stage], linkOnFd3: false };
     case 'ssh': {
       const argv = ['ssh', '-T', '-o', 'BatchMode=yes'];
       const checking = spec.hostKeyChecking ?? 'enforce';
@@ -71,18 +97,24 @@ export function methodCommand(spec: MethodSpec, token: string): MethodCommand {
       if (spec.user !== undefined) argv.push('-l', spec.user);
       if (spec.identityFile !== undefined) argv.push('-i', spec.identityFile);
       argv.push(...(spec.sshArgs ?? []), '--', spec.hostname!, `${shellQuote(node)} -e ${shellQuote(stage)}`);
-      return { argv, waitForWant: false };
+      return { argv, linkOnFd3: false };
     }
     case 'sudo': {
+      const user = spec.user ?? 'root';
+      if (spec.password === undefined) return { argv: ['sudo', '-n', '-u', user, '--', node, '-e', stage], linkOnFd3: false };
+      // Our own prompt: nothing the target prints can be taken for it.
       const prompt = `thespis-sudo-password-${token}:`;
-      const argv = ['sudo', ...(spec.password === undefined ? ['-n'] : ['-k', '-S', '-p', prompt]), '-u', spec.user ?? 'root', '--', node, '-e', stage];
-      return { argv, prompt: new RegExp(prompt.replace(/[-:]/g, '\\$&')), waitForWant: spec.password !== undefined };
-    }
-    case 'su':
       return {
-        argv: ['su', '-s', '/bin/sh', '-c', `exec ${shellQuote(node)} -e ${shellQuote(stage)}`, spec.user!],
-        prompt: /[Pp]assword: ?$/,
-        waitForWant: true,
+        ...inTerminal(`exec sudo -k -p ${shellQuote(prompt)} -u ${shellQuote(user)} -- ${nodeOnFd3.slice('exec '.length)}`),
+        prompt: new RegExp(prompt.replace(/[-:]/g, '\\$&')),
+        linkOnFd3: true,
       };
+    }
+    case 'su': {
+      const su = ['su', '-s', '/bin/sh', '-c', nodeOnFd3, spec.user!];
+      if (spec.password === undefined) return { argv: su, prompt: SU_PROMPT, linkOnFd3: true, env: { ...process.env, LC_ALL: 'C' } };
+      return { ...inTerminal(`exec ${su.map(shellQuote).join(' ')}`), prompt: SU_PROMPT, linkOnFd3: true };
+    }
   }
 }
+

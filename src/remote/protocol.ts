@@ -25,15 +25,17 @@ export interface RemoteBoot {
   thespisRoot: string;
 }
 
-/** What stage 1 hands stage 2 (JSON, deflated on the wire). */
-export interface RuntimePayload {
-  boot: RemoteBoot;
-  /** The runtime bundle (CommonJS text). */
-  runtime: string;
-  /** The loader hook's text (registered from a data: URL). */
-  hook: string;
+/** The payload besides the boot record: what a host keeps to start hosts behind it. */
+export interface RuntimeParts {
   /** Stage 2 itself: evaluates the runtime and starts the kernel. */
   stage2: string;
+  /** The runtime bundle (CommonJS text). */
+  runtime: string;
+  /** A V8 code cache for the runtime (may be empty), and the node that made it (`version arch v8`). */
+  codeCache: Uint8Array;
+  codeCacheTag: string;
+  /** The loader hook's text (registered from a data: URL). */
+  hook: string;
 }
 
 /** The id of a host's agent endpoint on its kernel. */
@@ -60,6 +62,8 @@ export type AgentRequest =
   | { op: 'call'; id: number; ref: string; args: unknown[] }
   | { op: 'connect'; id: number; spec: MethodSpec; boot: RemoteBoot }
   | { op: 'route'; kernelId: string; via: string }
+  /** The runtime's V8 code cache as this host compiled it: `{ tag, cache }` or null (the build makes runtime.cache so). */
+  | { op: 'code-cache'; id: number }
   | { op: 'disconnect'; id: number; kernelId: string }
   /** The answer to a host's own request (a module graph, a resolution), or why not. */
   | { op: 'answer'; id: number; value?: unknown; error?: string }

@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RemoteHostRef } from '../core/spec.js';
 import type { HubPort } from './hub-port.js';
+import { CODE_CACHE, type CodeCache } from './code-cache.js';
 import { RemoteHostGoneError } from './errors.js';
 import type { MethodSpec } from './protocol.js';
 import { getFile, putFile } from './transfers.js';
@@ -106,6 +107,11 @@ export class RemoteHost implements RemoteHostRef {
       path: [...this.path],
       moduleRequests: this.moduleRequests,
     };
+  }
+
+  /** @internal The runtime's code cache as the host compiled it (the build's scripts/remote-code-cache.mjs). */
+  [CODE_CACHE](): Promise<CodeCache | null> {
+    return this.hub.request(this.kernelId, { op: 'code-cache' }) as Promise<CodeCache | null>;
   }
 
   /** Ends this host and every host behind it (their actors exit as their processes end). */

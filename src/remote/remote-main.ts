@@ -11,17 +11,16 @@ import { Socket } from 'node:net';
 import { DEFAULT_LIMITS } from '../transport/codec/codec.js';
 import { setLoaderHookUrl } from '../loader/loader.js';
 import { Agent } from './agent.js';
-import { marker } from './bootstrap.js';
+import { readyMarker } from './bootstrap.js';
 import { PayloadBuilder } from './child-hosts.js';
 import { ForwardedModules, installForwarding, type ModulesAnswer } from './forwarded-modules.js';
-import type { RuntimePayload } from './protocol.js';
+import type { RemoteBoot, RuntimeParts } from './protocol.js';
 import { makeRemoteKernel, type RemoteKernelHost } from './remote-kernel.js';
 import { StdioLink } from './stdio-link.js';
 
-export function runRemote(payload: RuntimePayload, leftover: Buffer): void {
-  const { boot } = payload;
-  setLoaderHookUrl(`data:text/javascript,${encodeURIComponent(payload.hook)}`);
-  writeSync(1, marker(boot.token, 'ready'));
+export function runRemote(parts: RuntimeParts, boot: RemoteBoot): void {
+  setLoaderHookUrl(() => `data:text/javascript,${encodeURIComponent(parts.hook)}`);
+  writeSync(1, readyMarker(boot.token));
   const output = new Socket({ fd: 1, readable: false, writable: true });
   Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => process.stderr });
   let host: RemoteKernelHost | undefined;
@@ -45,11 +44,9 @@ export function runRemote(payload: RuntimePayload, leftover: Buffer): void {
       onRecord: (record) => host!.fromParent(record),
       onClosed: leave,
     },
-    leftover,
   );
   host = makeRemoteKernel(boot, link);
-  const { runtime, hook, stage2 } = payload;
-  agent = new Agent(host, new PayloadBuilder(() => ({ runtime, hook, stage2 })));
+  agent = new Agent(host, new PayloadBuilder(() => parts));
   const asker = agent;
   installForwarding(
     new ForwardedModules(

@@ -95,7 +95,8 @@ export class StdioLink implements RecordLink {
     if (this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.output.end(() => resolve());
-      this.input.destroy();
+      // One socket both ways (a link on fd 3): ending it sends what is queued, then EOF; the host closes it.
+      if ((this.input as unknown) !== this.output) this.input.destroy();
       this.finish(undefined);
     });
   }
