@@ -19,7 +19,7 @@ import { Dispatcher } from './dispatch.js';
 import { MAILBOX_HIGH, systemOf } from './flow.js';
 import { Holds } from './holds.js';
 import { Lifecycle } from './lifecycle.js';
-import { Created, FrameKind, NAME_PREFIX, TargetDown, type Frame } from './protocol.js';
+import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type Frame } from './protocol.js';
 import type { KernelHost } from './host.js';
 import { RemoteSystems } from './remotes.js';
 import type { ActorBehavior } from './spec.js';
@@ -184,7 +184,9 @@ export class Kernel {
 
   deadLetter(to: ActorAddress, body: unknown, from: ActorAddress | null): void {
     // A watch on a dead actor answers at once, so an ask never hangs on it.
-    if (body instanceof TargetDown || to.equals(this.adminAddress) || this.closed) return;
+    // A control answer that comes after its asker stopped waiting (a kernel
+    // asked for its status just as it retired) is the runtime's, not a user's.
+    if (body instanceof TargetDown || body instanceof ControlDone || to.equals(this.adminAddress) || this.closed) return;
     this.admin({ op: 'deadLetter', to, body, from });
   }
 
