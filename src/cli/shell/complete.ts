@@ -1,7 +1,7 @@
 /**
  * Tab completion in the shell: command names at the start of a line, a
- * command's subcommands as its first argument, and its options after it. Anything else is JavaScript (null: the REPL's
- * own completion).
+ * command's subcommands as its first argument, and its options after it.
+ * Anything else is JavaScript (null: the REPL's own completion).
  */
 import type { Command } from '../command.js';
 
