@@ -10,11 +10,12 @@ import { CodecError } from '../src/errors.js';
 import { Channel } from '../src/transport/channel.js';
 import { FAST_BATCH } from '../src/transport/codec/fast-batch.js';
 import { openEnvelope } from '../src/transport/envelope.js';
+import { joinRecord } from '../src/transport/record-writes.js';
 
 function pair(maxDepth?: number): { send: Channel; receive: () => Frame[]; dropped: number[] } {
   const envelopes: Uint8Array[] = [];
   const limits = maxDepth === undefined ? {} : { maxDepth };
-  const send = new Channel('B', 'A', (envelope) => envelopes.push(Buffer.concat([envelope].flat())), limits);
+  const send = new Channel('B', 'A', (envelope) => envelopes.push(joinRecord(envelope)), limits);
   const receiver = new Channel('A', 'B', () => undefined, limits);
   const dropped: number[] = [];
   send.onDropped = (count) => dropped.push(count);
@@ -84,7 +85,7 @@ describe('channel', () => {
 describe('channel fast batches', () => {
   function capture(): { send: Channel; payloads: Uint8Array[]; receiver: Channel } {
     const payloads: Uint8Array[] = [];
-    const send = new Channel('B', 'A', (envelope) => payloads.push(openEnvelope(envelope)!.payload));
+    const send = new Channel('B', 'A', (envelope) => payloads.push(openEnvelope(joinRecord(envelope))!.payload));
     return { send, payloads, receiver: new Channel('A', 'B', () => undefined) };
   }
 
@@ -130,16 +131,18 @@ describe('channel fast batches', () => {
       return receiver;
     };
     const batch = (...items: number[]): Uint8Array => Uint8Array.from([FAST_BATCH, ...items]);
-    // [[0, 0, 1, [[[... 20 deep]]]]]: too deep for a limit of 16.
-    expect(() => fresh().receive(batch(0x81, 0x84, 0, 0, 1, ...new Array(20).fill(0x81), 1))).toThrow(CodecError);
+    // [null, [0, 0, 1, [[[... 20 deep]]]]]: too deep for a limit of 16.
+    expect(() => fresh().receive(batch(0x82, 0xf6, 0x84, 0, 0, 1, ...new Array(20).fill(0x81), 1))).toThrow(CodecError);
     // A sender number the peer never defined.
-    expect(() => fresh().receive(batch(0x81, 0x84, 0, 0, 9, 1))).toThrow(CodecError);
+    expect(() => fresh().receive(batch(0x82, 0xf6, 0x84, 0, 0, 9, 1))).toThrow(CodecError);
     // Not a batch of frames.
     expect(() => fresh().receive(batch(0x01))).toThrow(CodecError);
     // A tag outside the allow-list.
-    expect(() => fresh().receive(batch(0x81, 0x84, 0, 0, 1, 0xd8, 28, 0x01))).toThrow(CodecError);
+    expect(() => fresh().receive(batch(0x82, 0xf6, 0x84, 0, 0, 1, 0xd8, 28, 0x01))).toThrow(CodecError);
+    // A frame for another kernel than the peer (a fast batch over a channel carries the peer's only).
+    expect(() => fresh().receive(batch(0x82, 0x61, 0x43, 0x84, 0, 0, 1, 0x05))).toThrow(CodecError);
     // And a well-formed one is delivered.
-    const [frame] = fresh().receive(batch(0x81, 0x84, 0, 0, 1, 0x05)) as Array<[FrameKind, ActorAddress, ActorAddress, unknown]>;
+    const [frame] = fresh().receive(batch(0x82, 0xf6, 0x84, 0, 0, 1, 0x05)) as Array<[FrameKind, ActorAddress, ActorAddress, unknown]>;
     expect([frame![0], frame![1].id, frame![2].id, frame![3]]).toEqual([FrameKind.Message, 'B.1', 'A.1', 5]);
   });
 });

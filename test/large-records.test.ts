@@ -3,6 +3,7 @@
 // buffers given back, large thread-link records transferred beside the ring,
 // the record cap of a ring reader, and the send-time size check.
 import { createHash } from 'node:crypto';
+import { joinRecord } from '../src/transport/record-writes.js';
 import { closeSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActorAddress } from '../src/address.js';
@@ -250,7 +251,7 @@ describe('fast batches from another process', () => {
     expect(() => receiver.receive(toOther)).toThrow(CodecError);
     // What the fast writer sends is accepted, large text and bytes included.
     const envelopes: Uint8Array[] = [];
-    const out = new Channel('B', 'A', (envelope) => envelopes.push(Buffer.concat([envelope].flat())));
+    const out = new Channel('B', 'A', (envelope) => envelopes.push(joinRecord(envelope)));
     const to = new ActorAddress('B', 'B.1');
     const body = { text: 'x'.repeat(100_000), bytes: bytes(50_000, 1) };
     out.send([FrameKind.Message, to, null, body]);

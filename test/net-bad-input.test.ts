@@ -18,6 +18,7 @@ import { openEnvelope } from '../dist/transport/envelope.js';
 import { createFramer } from '../dist/transport/framing.js';
 import { Counter, Where } from './fixtures/net/actors.js';
 import { shutdownAll, startSystem, eventually } from './net-helpers.js';
+import { joinRecord } from '../src/transport/record-writes.js';
 
 
 afterEach(() => shutdownAll());
@@ -123,10 +124,10 @@ describe('bad input on the admin port', () => {
     const counter = await system.createActor(Counter);
     const peer = await rawPeer(system.adminAddress!);
     const main = `${system.systemId}:main`;
-    const channel = new Channel(main, `${peer.systemId}:main`, (envelope) => peer.send(envelope));
+    const channel = new Channel(main, `${peer.systemId}:main`, (envelope) => peer.send(joinRecord(envelope)));
     const sender = new ActorAddress(`${peer.systemId}:main`, `${peer.systemId}:main.1`);
     // For a process kernel that was never there.
-    const ghost = new Channel(`${system.systemId}:p0000dead`, `${peer.systemId}:main`, (envelope) => peer.send(envelope));
+    const ghost = new Channel(`${system.systemId}:p0000dead`, `${peer.systemId}:main`, (envelope) => peer.send(joinRecord(envelope)));
     ghost.send([FrameKind.Message, new ActorAddress(`${system.systemId}:p0000dead`, 'x.1'), sender, { seq: 0 }]);
     ghost.flush();
     // In the name of an actor of a third system.
@@ -148,7 +149,7 @@ describe('bad input on the admin port', () => {
     const system = await startSystem({ admin: { port: 0 } }, logs);
     const counter = await system.createActor(Counter);
     const peer = await rawPeer(system.adminAddress!);
-    const spoof = new Channel(`${system.systemId}:main`, '0badc0de:main', (envelope) => peer.send(envelope));
+    const spoof = new Channel(`${system.systemId}:main`, '0badc0de:main', (envelope) => peer.send(joinRecord(envelope)));
     spoof.send([FrameKind.Message, counter, null, { seq: 0 }]);
     spoof.flush();
     await eventually(() => logs.find((l) => l.includes('claiming to come from 0badc0de:main')) ?? undefined);

@@ -21,6 +21,7 @@ import { createFramer } from '../dist/transport/framing.js';
 import { eventually } from './conformance/bases.js';
 import { members, shutdownAll, spawnSystem, startSystem, stopAll } from './net-helpers.js';
 import { removeTempDirs, zipBytes } from './sources-helpers.js';
+import { joinRecord } from '../src/transport/record-writes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/sources/', import.meta.url));
@@ -146,7 +147,7 @@ async function handMadePeer(target: ActorSystem, answer: (frame: Frame, peer: { 
   socket.on('error', () => undefined);
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(framed(encodeHello({ kind: 'system', systemId: peerId, adminAddress: null, capabilities: {}, received: 0, generation: 0 })));
-  const channel = new Channel(targetMain, main, (envelope) => socket.write(framed(envelope)));
+  const channel = new Channel(targetMain, main, (envelope) => socket.write(framed(joinRecord(envelope))));
   const send = (frame: Frame): void => {
     channel.send(frame);
     channel.flush();

@@ -246,7 +246,12 @@ export class ActorSystemClient extends EndpointFront {
     }
     for (const frame of frames) {
       // The system tells of its kernels that died (asks watching their actors end).
-      if (frame[0] === FrameKind.Control && frame[1].op !== 'kernelDown') continue;
+      if (frame[0] === FrameKind.Control) {
+        const op = frame[1];
+        if (op.op !== 'kernelDown') continue;
+        // Its main kernel going down: the system is shutting down (the connection ends next).
+        if (op.kernelId === `${this.systemId}:main`) this.shuttingDown = true;
+      }
       this.kernel.receiveFrame(frame);
     }
   }

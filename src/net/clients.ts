@@ -9,7 +9,7 @@
  * letters and asks watching them end.
  */
 import type { Socket } from 'node:net';
-import type { Frame } from '../core/protocol.js';
+import { FrameKind, type Frame } from '../core/protocol.js';
 import { Channel } from '../transport/channel.js';
 import type { Link } from '../transport/link.js';
 import type { StreamLink } from '../transport/stream-link.js';
@@ -54,7 +54,25 @@ class ClientLink implements Link {
   close(): void {
     void this.stream.end();
   }
+
+  /**
+   * The system shuts down: the client is told (its main kernel is going
+   * down), so what it waits for fails as a shutdown, not a lost connection;
+   * then the connection ends once that is written, or after GOODBYE_MS.
+   */
+  async goodbye(mainKernel: string): Promise<void> {
+    this.channel.send([FrameKind.Control, { op: 'kernelDown', kernelId: mainKernel }]);
+    this.channel.flush();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, GOODBYE_MS)));
+    await Promise.race([this.stream.end(), late]);
+    clearTimeout(timer);
+    this.stream.destroy(new Error('the system shut down'));
+  }
 }
+
+/** How long a client may take to read the system's goodbye. */
+const GOODBYE_MS = 1000;
 
 export class Clients {
   private seq = 0;
@@ -87,8 +105,8 @@ export class Clients {
     start();
   }
 
-  close(): void {
-    for (const link of this.links.values()) link.stream.destroy(new Error('the system shut down'));
+  async close(): Promise<void> {
+    await Promise.all([...this.links.values()].map((link) => link.goodbye(this.ctx.kernel.id)));
   }
 
   private closed(kernelId: string): void {

@@ -192,7 +192,7 @@ export class SystemNetwork {
     if (this.closed) return;
     this.closed = true;
     this.convention.stop();
-    this.clients.close();
+    await this.clients.close();
     this.mesh.close('it shut down');
     this.ctx.router.remote = null;
     this.ctx.router.remotePending = null;

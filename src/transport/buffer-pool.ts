@@ -7,11 +7,15 @@
  * nothing refers to them any more. The pool is bounded (buffers and bytes),
  * dropping the largest beyond that, and a buffer is only ever reused for a
  * record of at most twice its size, so one large record does not pin a huge
- * buffer for small ones.
+ * buffer for small ones. A pool nothing has taken from for IDLE_MS lets go of
+ * what it keeps: a burst of large messages does not hold its memory for the
+ * life of the thread.
  */
 
 /** New buffers are a little larger than asked (rounded to this), so a slightly larger record reuses them. */
 const GRAIN = 64 * 1024;
+/** Kept buffers are dropped after this long with no take. */
+const IDLE_MS = 2000;
 
 /** Every buffer a pool made: a record in one is the receiver's to give back (or pass on) once done. */
 const made = new WeakSet<ArrayBuffer>();
@@ -26,6 +30,9 @@ export class BufferPool {
   private readonly bySize = new Map<number, ArrayBuffer[]>();
   private count = 0;
   private bytes = 0;
+  private lastTaken = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly idleCheckBound = (): void => this.idleCheck();
 
   constructor(
     private readonly maxBuffers: number,
@@ -39,6 +46,7 @@ export class BufferPool {
 
   /** A buffer of at least `bytes`, from offset 0 of an ArrayBuffer of its own (not zeroed). */
   take(bytes: number): Uint8Array {
+    this.lastTaken = Date.now();
     const size = Math.ceil((bytes + (bytes >> 3)) / GRAIN) * GRAIN;
     let best = 0;
     if (this.count > 0) {
@@ -73,9 +81,25 @@ export class BufferPool {
     made.add(buffer); // one handed back by another thread is a new object here
     this.count++;
     this.bytes += size;
+    if (this.idleTimer === null) this.armIdle(IDLE_MS);
+  }
+
+  private armIdle(ms: number): void {
+    this.idleTimer = setTimeout(this.idleCheckBound, ms);
+    this.idleTimer.unref?.();
+  }
+
+  private idleCheck(): void {
+    this.idleTimer = null;
+    if (this.count === 0) return;
+    const idle = Date.now() - this.lastTaken;
+    if (idle >= IDLE_MS) this.clear();
+    else this.armIdle(IDLE_MS - idle);
   }
 
   clear(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     this.bySize.clear();
     this.count = 0;
     this.bytes = 0;

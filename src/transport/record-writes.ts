@@ -119,3 +119,8 @@ export function advance(write: Write, sent: number): boolean {
 export function unsent(write: Write): Uint8Array[] {
   return write.first === 0 ? write.parts : write.parts.slice(write.first);
 }
+
+/** The record as one buffer (a copy when it is in parts). */
+export function joinRecord(record: RecordBytes): Uint8Array {
+  return record instanceof Uint8Array ? record : Buffer.concat(record as Uint8Array[]);
+}

@@ -42,6 +42,18 @@ const BATCH_FRAMES = 256;
 /** The ring record that stands for a record sent on the port (0xfe starts no CBOR item). */
 const BULK_MARK = 0xfe;
 const BULK_MARKER = new Uint8Array([BULK_MARK]);
+/**
+ * Bulk records bypass the ring (bulk-port.ts), so its backlog does not see
+ * them: senders pause while more than BULK_HIGH_WATER_BYTES of them are
+ * unacknowledged, until under BULK_LOW_WATER_BYTES. High enough that two
+ * 16 MiB messages are in flight at once (the receiver decodes one while the
+ * next is written).
+ */
+const BULK_HIGH_WATER_BYTES = 32 * 1024 * 1024;
+/** Atomics.waitAsync (Node 16+; not in the TypeScript lib this project targets). */
+type WaitAsync = (typed: Int32Array, index: number, value: number, timeoutMs: number) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+const BULK_LOW_WATER_BYTES = 8 * 1024 * 1024;
 /** Bytes of records decoded per turn of the event loop, at most (see handle()). */
 const DECODE_BUDGET = 1 << 20;
 /** Records taken from the ring per turn, at most: a marker is a byte, and 64 batches of small frames are more than a turn takes. */
@@ -95,7 +107,11 @@ export class ThreadLink implements Link {
   private readonly unackedSizes = new Fifo<number>();
   private unackedBytesCount = 0;
   private sentBatches = 0;
-  /** Over the high-water mark of bytes queued behind a full ring (flow control). */
+  /** Bulk bytes sent and not yet acknowledged. */
+  private bulkInFlight = 0;
+  private ringCongested = false;
+  private bulkCongested = false;
+  /** Over the high-water mark of bytes queued behind a full ring, or of bulk bytes in flight (flow control). */
   congested = false;
   onCongestion: ((congested: boolean) => void) | undefined = undefined;
   private readonly outAcks: Int32Array;
@@ -210,6 +226,7 @@ export class ThreadLink implements Link {
       onFrame((batch[i] as string | null) ?? self, frame, withHandles);
     }
     Atomics.add(this.inAcks, 0, 1);
+    if (bulk) Atomics.notify(this.inAcks, 0); // a sender may wait for bulk acknowledgements
     return size;
   }
 
@@ -312,8 +329,10 @@ export class ThreadLink implements Link {
   private sent(frames: Frame[], record: Uint8Array, bulk: boolean): void {
     this.unacked.push(frames);
     this.unackedFrames += frames.length;
-    this.unackedSizes.push(record.length);
-    this.unackedBytesCount += record.length;
+    const size = record.length; // a bulk record is transferred below: its length reads 0 afterwards
+    // Bulk records are counted negative, to tell them apart when acknowledged.
+    this.unackedSizes.push(bulk ? -size : size);
+    this.unackedBytesCount += size;
     this.sentBatches++;
     if (bulk) {
       this.bulk.send(record);
@@ -322,7 +341,11 @@ export class ThreadLink implements Link {
       this.writer.flush();
     } else this.writer.writeOrQueue(record);
     this.trimAcked();
-    if (!this.congested && this.writer.queuedBytes > LINK_HIGH_WATER_BYTES) this.becomeCongested();
+    if (!this.ringCongested && this.writer.queuedBytes > LINK_HIGH_WATER_BYTES) this.ringBacklog();
+    if (bulk) {
+      this.bulkInFlight += size;
+      if (!this.bulkCongested && this.bulkInFlight > BULK_HIGH_WATER_BYTES) this.bulkBacklog();
+    }
   }
 
   /** Forget what the peer has handled (the counter wraps at 2^32 like sentBatches | 0). */
@@ -330,19 +353,47 @@ export class ThreadLink implements Link {
     const acked = Atomics.load(this.outAcks, 0);
     while (this.unacked.length > ((this.sentBatches - acked) | 0)) {
       this.unackedFrames -= this.unacked.shift()!.length;
-      this.unackedBytesCount -= this.unackedSizes.shift()!;
+      const size = this.unackedSizes.shift()!;
+      if (size < 0) this.bulkInFlight += size;
+      this.unackedBytesCount -= Math.abs(size);
     }
   }
 
   /** The peer thread reads slower than we write: senders pause until the overflow queue is out. */
-  private becomeCongested(): void {
-    this.congested = true;
-    this.onCongestion?.(true);
+  private ringBacklog(): void {
+    this.ringCongested = true;
+    this.updateCongestion();
     void this.writer.drained().then(() => {
-      if (!this.congested) return;
-      this.congested = false;
-      this.onCongestion?.(false);
+      this.ringCongested = false;
+      this.updateCongestion();
     });
+  }
+
+  /** Too many bulk bytes in flight: senders pause until the peer has handled enough of them. */
+  private bulkBacklog(): void {
+    this.bulkCongested = true;
+    this.updateCongestion();
+    const check = (): void => {
+      if (this.closed) return;
+      this.trimAcked();
+      if (this.bulkInFlight < BULK_LOW_WATER_BYTES) {
+        this.bulkCongested = false;
+        this.updateCongestion();
+        return;
+      }
+      // The peer notifies after acknowledging a bulk record; the timeout only guards a lost wake-up.
+      const wait = waitAsync(this.outAcks, 0, Atomics.load(this.outAcks, 0), 100);
+      if (wait.async) void wait.value.then(check);
+      else queueMicrotask(check);
+    };
+    check();
+  }
+
+  private updateCongestion(): void {
+    const congested = this.ringCongested || this.bulkCongested;
+    if (congested === this.congested) return;
+    this.congested = congested;
+    this.onCongestion?.(congested);
   }
 
   /** Frames sent or queued here that the peer has not handled yet. */

@@ -18,7 +18,7 @@
  * (as from the general codec).
  *
  * Bulk buffers. A record that grows to BULK_RECORD_BYTES with a string or
- * bytes does not stay in the slab shared by small records: it moves to a
+ * bytes of BULK_VALUE_BYTES or more does not stay in the slab shared by small records: it moves to a
  * buffer of its own from the link's `BulkBuffers` (a thread link transfers it
  * to the peer, which hands it back for reuse; a process link writes it out
  * without a copy and reuses it), and the writer returns to its slab for the
@@ -27,8 +27,14 @@
 import { BYTES_TAG, LATIN1_TAG } from './cbor-limits.js';
 
 export const SLAB_BYTES = 256 * 1024;
-/** A record that reaches this size with a string or bytes goes to a bulk buffer (when the writer has a source of them). */
+/** A record that reaches this size with a large string or bytes goes to a bulk buffer (when the writer has a source of them). */
 export const BULK_RECORD_BYTES = 16 * 1024;
+/**
+ * Only a value at least this large moves a record to a bulk buffer: a batch
+ * of small messages stays in the slab whatever its total (it goes through
+ * the ring, whose backlog flow control sees; a bulk record bypasses it).
+ */
+const BULK_VALUE_BYTES = 4 * 1024;
 /** Bulk buffers are taken at least this large: room for the rest of a batch (fast-batch.ts cuts at 256 KiB). */
 const MIN_BULK_BYTES = 320 * 1024;
 /** Strings shorter than this are written by a JS loop. */
@@ -207,7 +213,7 @@ export class CborWriter {
 
   /** Room for a string or bytes of `bytes`: a record that gets large with it moves to a bulk buffer. */
   private room(bytes: number): void {
-    if (!this.bulk && this.bulkBuffers !== null && this.pos - this.start + bytes >= BULK_RECORD_BYTES) {
+    if (!this.bulk && this.bulkBuffers !== null && bytes >= BULK_VALUE_BYTES && this.pos - this.start + bytes >= BULK_RECORD_BYTES) {
       this.small = { slab: this.slab, start: this.start };
       this.bulk = true;
       this.moveTo(this.bulkBuffers.take(Math.max(MIN_BULK_BYTES, this.pos - this.start + bytes + 64)), 0);
