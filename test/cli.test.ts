@@ -1,5 +1,5 @@
-// The `thespis` command without a daemon: `run`, help for every command, exit
-// codes, and the commands of loadable sources, which say they are not there yet.
+// The `thespis` command without a daemon: `run`, help for every command, and
+// exit codes (the source commands: cli-sources.test.ts).
 import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -73,15 +73,6 @@ describe('thespis command', () => {
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(message);
       if (args.length > 0) expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-    });
-  });
-
-  it('says that loadable sources are not available yet (exit 2)', async () => {
-    const runs = [['load', './plugins'], ['unload', 'abc'], ['sources'], ['source', 'sign', 'x']];
-    const results = await thespisAll(runs);
-    runs.forEach((args, i) => {
-      expect(results[i]!.status, args[0]).toBe(2);
-      expect(results[i]!.stderr, args[0]).toMatch(new RegExp(`^thespis ${args[0]}: loadable sources are not available in this release yet`));
     });
   });
 

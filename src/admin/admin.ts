@@ -40,6 +40,8 @@ export interface AdminStatus {
   capabilities: Capabilities;
   /** Loadable sources loaded or being validated. */
   sources: SourceStatus[];
+  /** The source authority's address (its text form), or null while none is registered (loads are ignored). */
+  sourceAuthority: string | null;
 }
 
 export class Admin {
@@ -194,6 +196,7 @@ export class Admin {
       globalNames: this.names.size,
       capabilities: { ...this.capabilities },
       sources: this.hooks.sources.status(),
+      sourceAuthority: this.hooks.sources.authorityAddress,
     };
   }
 }

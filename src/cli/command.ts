@@ -25,6 +25,8 @@ export interface Command {
   readonly positionals: { min: number; max: number };
   /** Offered inside `thespis shell`. */
   readonly inShell: boolean;
+  /** Words its first argument may be (`source sign|verify|keygen`), for completion. */
+  readonly subcommands?: readonly string[];
   /** Resolves to the exit code (0 when nothing is returned). */
   run(args: Args, context: CommandContext): Promise<number | void>;
 }

@@ -1,15 +1,15 @@
 /**
  * A system's status() as tables a person reads at a glance: the system,
- * its capabilities, the convention's members, the kernels, dead letters and
- * remote hosts, and any further list the status carries (sources, once they
- * exist).
+ * its capabilities, the convention's members, the kernels, dead letters,
+ * remote hosts and loadable sources, and any further list the status carries.
  */
 import type { SystemStatus } from '../index.js';
 import { toJson } from './json.js';
+import { sourcesTable } from './sources-view.js';
 import { pairs, table, type Style } from './table.js';
 
 /** Sections shown by name below; any other list of records in a status gets a table of its own. */
-const KNOWN = new Set(['kernels', 'convention', 'capabilities', 'deadLetters', 'hosts']);
+const KNOWN = new Set(['kernels', 'convention', 'capabilities', 'deadLetters', 'hosts', 'sources']);
 
 export function renderStatus(status: SystemStatus, look: Style, now = Date.now()): string {
   const sections: string[] = [];
@@ -30,6 +30,7 @@ export function renderStatus(status: SystemStatus, look: Style, now = Date.now()
         ['processes', String(status.processes)],
         ['clients', String(status.clients)],
         ['global names', String(status.globalNames)],
+        ['source authority', status.sourceAuthority ?? look.dim('none (loads are ignored)')],
       ],
       look,
     ),
@@ -66,6 +67,8 @@ export function renderStatus(status: SystemStatus, look: Style, now = Date.now()
     h.reason ?? '',
   ]);
   section('remote hosts', table(['NAME', 'STATE', 'PID', 'PATH', 'WHY GONE'], hosts, look));
+
+  if (status.sources !== undefined) section('sources', sourcesTable(status.sources, look));
 
   for (const [key, value] of Object.entries(status)) {
     if (KNOWN.has(key) || !Array.isArray(value) || !value.every(isRecord)) continue;

@@ -81,6 +81,11 @@ export class SourceRegistry {
     return this.authority !== null;
   }
 
+  /** The authority's address as text (for status), or null. */
+  get authorityAddress(): string | null {
+    return this.authority === null ? null : String(this.authority);
+  }
+
   setAuthority(address: ActorAddress): void {
     this.authority = address;
     this.ctx.log('info', `source authority: ${address}`);

@@ -52,6 +52,7 @@ export function contentHashOf(files: SourceFiles): string {
 
 /** The files with a signature by `privateKey` (PEM or KeyObject) put in (any earlier signature replaced). */
 export function signFiles(files: SourceFiles, privateKey: KeyText): Map<string, Uint8Array> {
+  if (typeof privateKey === 'string' && /-----BEGIN PUBLIC KEY/.test(privateKey)) throw new SourceSignatureError('this is a public key: signing needs the Ed25519 private key');
   let key: KeyObject;
   try {
     key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;

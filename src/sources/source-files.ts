@@ -1,20 +1,20 @@
 /**
- * `thespis source sign|verify` (and what `load` / `unload` / `sources`
- * need beyond a client): sign a source directory or archive with an Ed25519
- * private key, check one's signature. The command modules of the CLI call
- * these; they print and exit.
+ * `thespis source sign|verify|keygen`: sign a source directory or archive
+ * with an Ed25519 private key, check one's signature, make a key pair. The
+ * command modules of the CLI call these; they print and exit.
  *
  * Signing a directory writes `.thespis-signature` into it; signing an
  * archive (or a directory with `out`) writes a signed zip (yazl), leaving
  * the input as it was.
  */
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import yazl from 'yazl';
 import { readSource } from './archives.js';
 import { encodeCanonical, hashOf, type SourceFiles } from './canonical.js';
 import { SourceSignatureError } from './errors.js';
-import { SIGNATURE_FILE, signFiles, verifyFiles } from './signing.js';
+import { publicKeyText, SIGNATURE_FILE, signFiles, verifyFiles } from './signing.js';
 
 export interface SignedAt {
   /** The file written: the signature in a directory, or the signed zip. */
@@ -58,6 +58,30 @@ export async function verifySourceAt(input: string | Uint8Array, trusted?: reado
   const keys = trusted === undefined ? undefined : await Promise.all(trusted.map(keyText));
   const { key, contentHash } = verifyFiles(source.files, keys);
   return { key, hash: source.hash, contentHash };
+}
+
+/**
+ * A new Ed25519 key pair as PEM files: the private key at `privatePath`
+ * (readable by its owner only) and the public key at `publicPath`. Neither
+ * file may exist already: a signing key is not replaced by accident.
+ */
+export async function writeKeyPair(privatePath: string, publicPath: string): Promise<{ key: string }> {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const exclusive = async (path: string, text: string, mode: number): Promise<void> => {
+    try {
+      await writeFile(path, text, { flag: 'wx', mode });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new SourceSignatureError(`cannot write ${path}: ${code === 'EEXIST' ? 'it exists already (a key is never overwritten)' : (error as Error).message}`);
+    }
+  };
+  await exclusive(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  // Both files or neither: a private key whose public half was not written is removed.
+  await exclusive(publicPath, publicKey.export({ type: 'spki', format: 'pem' }) as string, 0o644).catch(async (error: unknown) => {
+    await rm(privatePath, { force: true });
+    throw error;
+  });
+  return { key: publicKeyText(publicKey) };
 }
 
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {

@@ -8,6 +8,7 @@ import { ipcReport, REPORT_ENV, startInBackground } from '../daemon/detach.js';
 import { DEFAULT_LOG_MAX_BYTES } from '../daemon/log-file.js';
 import { defaultLogPath, ensureStateDir } from '../daemon/state.js';
 import { parsePairs } from '../pairs.js';
+import { readTrustedKey } from '../source-args.js';
 import { DEFAULT_PORT, isAdminAddress, readSecret } from '../target.js';
 
 const BASES: readonly BaseName[] = ['workers', 'inline', 'processes'];
@@ -18,7 +19,8 @@ export const start: Command = {
   summary: 'start a system as a daemon and print its admin address',
   help: `usage: thespis start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--base workers|inline|processes]
                      [--capability name=value]... [--convention host:port[,host:port]]
-                     [--secret-file F] [--insecure] [--foreground] [--log F]
+                     [--secret-file F] [--insecure] [--trust-key public.pem]...
+                     [--foreground] [--log F]
                      [--log-max-size 10M] [--log-level info] [--timeout 30000]
 
 Starts an actor system with an admin port, in the background (detached, in a
@@ -35,6 +37,8 @@ file). A pid file in the state directory keeps a second daemon off the port.
                      JSON when it is JSON (true, 4, "x"), else as text
   --convention L     join the convention led by L (host:port, or a comma list)
   --secret-file F    every member and client must present the secret in F
+  --trust-key F      run a source authority that accepts loadable sources signed
+                     with this Ed25519 public key (repeatable; see thespis source)
   --foreground       stay in the foreground (for systemd and containers): log to
                      stderr, or to --log F; SIGTERM or SIGINT stop it
   --log F            the log file (default: <state>/<host>-<port>.log)
@@ -53,6 +57,7 @@ $XDG_STATE_HOME/thespis, or ~/.local/state/thespis.`,
     convention: { type: 'string', multiple: true },
     'secret-file': { type: 'string' },
     insecure: { type: 'boolean' },
+    'trust-key': { type: 'string', multiple: true },
     foreground: { type: 'boolean' },
     log: { type: 'string' },
     'log-max-size': { type: 'string' },
@@ -100,11 +105,13 @@ function daemonOptions(args: Args, context: CommandContext): DaemonOptions {
     convention,
     secretFile: secretFile === undefined ? undefined : resolve(context.cwd, secretFile),
     insecure: args.flag('insecure'),
+    trustKeys: args.strings('trust-key').map((file) => resolve(context.cwd, file)),
     log: args.string('log') === undefined ? undefined : resolve(context.cwd, args.string('log')!),
     logMaxBytes: sizeOf(args.string('log-max-size')),
     logLevel,
   };
   // Checked here too, so the starter says so before a daemon is spawned.
+  for (const file of options.trustKeys) readTrustedKey(file);
   if (options.secretFile !== undefined) readSecret(options.secretFile);
   else if (!options.insecure && !isLoopback(host)) {
     throw new CliError(`refusing to listen on ${host} without a secret: anyone who reaches the port could run code here. Give --secret-file F, or --insecure on a trusted network`);
@@ -137,6 +144,7 @@ function toArgs(options: DaemonOptions): string[] {
   if (options.convention.length > 0) args.push('--convention', options.convention.join(','));
   if (options.secretFile !== undefined) args.push('--secret-file', options.secretFile);
   if (options.insecure) args.push('--insecure');
+  for (const file of options.trustKeys) args.push('--trust-key', file);
   if (options.log !== undefined) args.push('--log', options.log);
   return args;
 }

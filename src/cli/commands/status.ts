@@ -6,12 +6,13 @@ import { TARGET_HELP, TARGET_OPTIONS } from '../target.js';
 
 export const status: Command = {
   name: 'status',
-  summary: 'show the system: capabilities, convention, kernels, dead letters',
+  summary: 'show the system: capabilities, convention, kernels, dead letters, sources',
   help: `usage: thespis status [--json] [--admin host:port] [--secret-file F]
 
-Prints the system's status as tables: the system, its capabilities, the
-members of its convention, its kernels with their actor counts, and its dead
-letters. --json prints the status() object instead, for tools.
+Prints the system's status as tables: the system (with its source authority),
+its capabilities, the members of its convention, its kernels with their actor
+counts, its dead letters, remote hosts and loadable sources. --json prints the
+status() object instead, for tools.
 
 ${TARGET_HELP}`,
   options: { json: { type: 'boolean' }, ...TARGET_OPTIONS },

@@ -6,8 +6,9 @@
  * to the log on SIGUSR1, and reports once, to whoever started it, either its
  * address or why it could not start.
  */
-import { ActorSystem, type BaseName, type Capabilities, type LogLevel, type LogRecord } from '../../index.js';
+import { ActorSystem, SignedSourceAuthority, TrustSourceKeys, type BaseName, type Capabilities, type LogLevel, type LogRecord } from '../../index.js';
 import { CliError } from '../command.js';
+import { readTrustedKey } from '../source-args.js';
 import { renderStatus } from '../status-view.js';
 import { style } from '../table.js';
 import { readSecret } from '../target.js';
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   convention: string[];
   secretFile?: string;
   insecure: boolean;
+  /** Public key files (absolute): with any, a SignedSourceAuthority trusting them validates loaded sources. */
+  trustKeys: string[];
   /** Absolute path of the log file; without one, records go to stderr. */
   log?: string;
   logMaxBytes: number;
@@ -56,6 +59,7 @@ export async function runDaemon(options: DaemonOptions, report: StartReport, env
   try {
     if (options.log !== undefined) logFile = new LogFile(options.log, options.logMaxBytes);
     const secret = options.secretFile === undefined ? undefined : readSecret(options.secretFile);
+    const trusted = options.trustKeys.map(readTrustedKey);
     ensureStateDir(env);
     if (options.port !== 0) pidFile = claimPidFile(pidFilePath(env, options.host, options.port), `${options.host}:${options.port}`);
     system = await ActorSystem.start({
@@ -68,6 +72,8 @@ export async function runDaemon(options: DaemonOptions, report: StartReport, env
       logger,
       logLevel: options.logLevel,
     });
+    // Before the daemon says it is ready, so that no load finds it without its authority.
+    if (trusted.length > 0) await system.ask(await system.createActor(SignedSourceAuthority), new TrustSourceKeys(trusted), 30_000);
     // With --port 0 the port is known only now (and no other daemon can hold it).
     pidFile ??= claimPidFile(pidFilePath(env, options.host, Number(system.adminAddress!.slice(system.adminAddress!.lastIndexOf(':') + 1))), system.adminAddress!);
   } catch (error) {

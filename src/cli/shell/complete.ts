@@ -1,7 +1,7 @@
 /**
- * Tab completion in the shell: command names at the start of a line, and a
- * command's options after it. Anything else is JavaScript (null: the REPL's
- * own completion).
+ * Tab completion in the shell: command names at the start of a line, a
+ * command's subcommands as its first argument, and its options after it.
+ * Anything else is JavaScript (null: the REPL's own completion).
  */
 import type { Command } from '../command.js';
 
@@ -14,7 +14,10 @@ export function completeCommand(line: string, commands: readonly Command[]): [st
   }
   const command = commands.find((c) => c.name === words[0]);
   if (command === undefined) return null;
-  if (!current.startsWith('-')) return [[], current];
+  if (!current.startsWith('-')) {
+    const first = words.length === 2 ? (command.subcommands ?? []).filter((name) => name.startsWith(current)) : [];
+    return [[...first].sort(), current];
+  }
   const options = [...Object.keys(command.options), 'help'].map((name) => `--${name}`).filter((option) => option.startsWith(current)).sort();
   return [options, current];
 }
