@@ -1,4 +1,4 @@
-// Build step: bundles the runtime a remote host runs (dist/remote/remote-entry.js
+// Build step: bundles the runtime a remote host runs (dist/remote/host/remote-entry.js
 // and what it imports, cbor-x included) into one CommonJS script,
 // dist/remote/runtime.cjs, which a host evaluates from memory (remote/runtime-pack.ts);
 // then makes dist/remote/runtime.cache, the V8 code cache a host on this very
@@ -11,7 +11,7 @@ import { rolldown } from 'rolldown';
 
 const dist = fileURLToPath(new URL('../dist/remote/', import.meta.url));
 const bundle = await rolldown({
-  input: `${dist}remote-entry.js`,
+  input: `${dist}host/remote-entry.js`,
   platform: 'node',
   external: [/^node:/, 'cbor-extract', 'node-gyp-build'],
   logLevel: 'silent',

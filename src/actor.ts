@@ -1,14 +1,14 @@
 /**
  * The Actor base class: what an actor may do. Every method forwards to the
  * kernel hosting the actor; the kernel hands the actor its cell during
- * construction (see core/construct.ts), so these work from the constructor on.
+ * construction (see core/lifecycle/construct.ts), so these work from the constructor on.
  */
 import { ActorAddress } from './address.js';
-import type { Capabilities, CapabilityCheck } from './core/capabilities.js';
+import type { Capabilities, CapabilityCheck } from './core/placement/capabilities.js';
 import type { Cell } from './core/cell.js';
-import { takeConstructing } from './core/construct.js';
+import { takeConstructing } from './core/lifecycle/construct.js';
 import type { Kernel } from './core/kernel.js';
-import type { CreateOptions } from './core/lifecycle.js';
+import type { CreateOptions } from './core/lifecycle/lifecycle.js';
 import { makeLogger, type Logger } from './core/log.js';
 import { childSourceHash, resolveSpec, type ActorSpec, type TroupeOptions } from './core/spec.js';
 import { InvalidActorAddressError, ThespisError } from './errors.js';

@@ -2,8 +2,8 @@
 // itself: remote hosts (connected by a program), sources in each state, and a
 // list the status may carry later, which gets a table of its own.
 import { describe, expect, it } from 'vitest';
-import { renderStatus } from '../dist/cli/status-view.js';
-import { style } from '../dist/cli/table.js';
+import { renderStatus } from '../dist/cli/views/status-view.js';
+import { style } from '../dist/cli/views/table.js';
 import type { SystemStatus } from '../dist/index.js';
 
 const status = {

@@ -101,7 +101,7 @@ describe('files', () => {
 
 describe('the receiving side (file-ops)', () => {
   it('refuses a file whose SHA-256 differs from the sender\'s, and removes its temporary file', async () => {
-    const { FileSink } = await import('../dist/remote/file-ops.js');
+    const { FileSink } = await import('../dist/remote/files/file-ops.js');
     const target = join(dir, 'checked');
     const acks: number[] = [];
     const failures: Error[] = [];

@@ -8,8 +8,8 @@ import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidSourceError, SOURCE_LIMITS } from '../dist/index.js';
-import { readSource } from '../dist/sources/archives.js';
-import { decodeCanonical, encodeCanonical, hashOf } from '../dist/sources/canonical.js';
+import { readSource } from '../dist/sources/bundle/archives.js';
+import { decodeCanonical, encodeCanonical, hashOf } from '../dist/sources/bundle/canonical.js';
 import { removeTempDirs, renamed, sourceDir, tarBytes, tempDir, zipBytes, type Files } from './sources-helpers.js';
 
 afterEach(() => removeTempDirs());

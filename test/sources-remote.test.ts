@@ -13,7 +13,7 @@ import { AdminRequest } from '../dist/core/admin-request.js';
 import { Created, FrameKind, type Frame } from '../dist/core/protocol.js';
 import { framed } from '../dist/net/handshake.js';
 import { encodeHello } from '../dist/net/wire.js';
-import { readSource } from '../dist/sources/archives.js';
+import { readSource } from '../dist/sources/bundle/archives.js';
 import { SourceOpened } from '../dist/sources/protocol.js';
 import { Channel } from '../dist/transport/channel.js';
 import { openEnvelope } from '../dist/transport/envelope.js';

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorSystem, InvalidActorSpecError, SignedSourceAuthority, SourceSignatureError, TrustSourceKeys, type ActorAddress } from '../dist/index.js';
-import { readSource } from '../dist/sources/archives.js';
-import { publicKeyText, SIGNATURE_FILE, signFiles, verifyFiles } from '../dist/sources/signing.js';
-import { signSourceAt, verifySourceAt } from '../dist/sources/source-files.js';
+import { readSource } from '../dist/sources/bundle/archives.js';
+import { publicKeyText, SIGNATURE_FILE, signFiles, verifyFiles } from '../dist/sources/signing/signing.js';
+import { signSourceAt, verifySourceAt } from '../dist/sources/bundle/source-files.js';
 import { TEST_PRIVATE_KEY, TEST_PUBLIC_KEY } from './fixtures/sources/trusting-authority.js';
 import { removeTempDirs, tempDir } from './sources-helpers.js';
 

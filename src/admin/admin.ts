@@ -5,8 +5,8 @@
  */
 import type { ActorAddress } from '../address.js';
 import { AdminRequest, type AdminOp } from '../core/admin-request.js';
-import type { Capabilities } from '../core/capabilities.js';
-import { systemOf } from '../core/flow.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
+import { systemOf } from '../core/flow/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { ControlDone } from '../core/protocol.js';

@@ -8,7 +8,7 @@ import type { Args } from './args.js';
 import type { Command, CommandContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { runCommand } from './run-command.js';
-import { wantsColour } from './table.js';
+import { wantsColour } from './views/table.js';
 import { connectTo, TARGET_HELP } from './target.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {

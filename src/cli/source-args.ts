@@ -1,7 +1,7 @@
 /** What the source commands take: a source's path, a source's hash, a trusted key. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { publicKeyText } from '../sources/signing.js';
+import { publicKeyText } from '../sources/signing/signing.js';
 import { CliError, UsageError } from './command.js';
 
 /** The help text on what a source is, shared by load, sign and verify. */

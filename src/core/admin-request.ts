@@ -5,7 +5,7 @@
  */
 import type { ActorAddress } from '../address.js';
 import { registerMessage } from '../messages.js';
-import type { Capabilities } from './capabilities.js';
+import type { Capabilities } from './placement/capabilities.js';
 import type { LogRecord } from './log.js';
 import type { CreateOptions, SpecRef } from './spec.js';
 

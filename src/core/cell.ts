@@ -4,7 +4,7 @@
  * idle actor stays small.
  */
 import type { ActorAddress } from '../address.js';
-import type { Capabilities, CapabilityCheck } from './capabilities.js';
+import type { Capabilities, CapabilityCheck } from './placement/capabilities.js';
 import { Mailbox } from './queue.js';
 import type { ActorBehavior } from './spec.js';
 
@@ -44,13 +44,13 @@ export class CellExtras {
   troupeLeader: ActorAddress | null = null;
   /** The loaded source its class came from: its children's default (src/sources). */
   sourceHash: string | undefined = undefined;
-  /** Paused by flow control until a destination it sent to drains (flow.ts). */
+  /** Paused by flow control until a destination it sent to drains (flow/flow.ts). */
   paused = false;
-  /** Its mailbox is congested: who has been told (flow.ts). */
+  /** Its mailbox is congested: who has been told (flow/flow.ts). */
   inflow: Inflow | null = null;
 }
 
-/** A congested mailbox's bookkeeping (flow.ts): the sender systems told, and the lease renewal. */
+/** A congested mailbox's bookkeeping (flow/flow.ts): the sender systems told, and the lease renewal. */
 export interface Inflow {
   readonly systems: Set<string>;
   timer: ReturnType<typeof setInterval> | undefined;

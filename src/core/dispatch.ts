@@ -17,7 +17,7 @@
 import type { ActorAddress } from '../address.js';
 import { ActorExitRequest, ChildActorExited, PoisonMessage } from '../messages.js';
 import { Cell, CellKind, CellState } from './cell.js';
-import { MAILBOX_LOW, type FlowGate } from './flow.js';
+import { MAILBOX_LOW, type FlowGate } from './flow/flow.js';
 import { describeError, type LogRecord } from './log.js';
 import { Fifo } from './queue.js';
 import { TroupeIdle } from './troupe.js';
@@ -39,7 +39,7 @@ export interface DispatchContext {
   readonly host: { yieldThen(fn: () => void): void; log(record: LogRecord): void };
   readonly lifecycle: { beginExit(cell: Cell, request: ActorExitRequest, from: ActorAddress | null): void; touchIdle(cell: Cell): void };
   send(from: ActorAddress | null, to: ActorAddress, body: unknown): void;
-  /** A congested mailbox was worked down to MAILBOX_LOW (flow.ts). */
+  /** A congested mailbox was worked down to MAILBOX_LOW (flow/flow.ts). */
   readonly flow: { eased(cell: Cell): void };
 }
 
@@ -66,7 +66,7 @@ export class Dispatcher {
   }
 
   /**
-   * Flow control (flow.ts): the actor in `cell` sent to a congested
+   * Flow control (flow/flow.ts): the actor in `cell` sent to a congested
    * destination, so once the handler it is in returns it takes no further
    * message until `gate` opens. An actor that others wait on is never paused
    * (that is what keeps waiting actors from deadlocking).

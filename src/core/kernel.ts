@@ -12,16 +12,16 @@
 import { ActorAddress, localSlot } from '../address.js';
 import { ActorExitRequest, ChildActorExited } from '../messages.js';
 import { AdminRequest, type AdminOp } from './admin-request.js';
-import { Backpressure } from './backpressure.js';
-import type { Capabilities } from './capabilities.js';
+import { Backpressure } from './flow/backpressure.js';
+import type { Capabilities } from './placement/capabilities.js';
 import { Cell, CellKind, CellState } from './cell.js';
 import { Dispatcher } from './dispatch.js';
-import { MAILBOX_HIGH, systemOf } from './flow.js';
-import { Holds } from './holds.js';
-import { Lifecycle } from './lifecycle.js';
+import { MAILBOX_HIGH, systemOf } from './flow/flow.js';
+import { Holds } from './lifecycle/holds.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
 import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type Frame } from './protocol.js';
 import type { KernelHost } from './host.js';
-import { RemoteSystems } from './remotes.js';
+import { RemoteSystems } from './placement/remotes.js';
 import type { ActorBehavior } from './spec.js';
 
 export type { KernelHost, NameRegistry, PlacementRequest } from './host.js';

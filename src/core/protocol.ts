@@ -5,8 +5,8 @@
  */
 import type { ActorAddress } from '../address.js';
 import { registerMessage } from '../messages.js';
-import type { Capabilities } from './capabilities.js';
-import type { RemoteSystem } from './remotes.js';
+import type { Capabilities } from './placement/capabilities.js';
+import type { RemoteSystem } from './placement/remotes.js';
 import type { SpecRef } from './spec.js';
 
 /** Global-name actors have the address "name:<name>" on the admin's kernel, which routes to them. */
@@ -73,7 +73,7 @@ export type ControlOp =
   | { op: 'drained' }
   | { op: 'retired'; kernelId: string }
   /**
-   * Flow control (flow.ts): `scope` (an actor id, a kernel id, a system id or
+   * Flow control (flow/flow.ts): `scope` (an actor id, a kernel id, a system id or
    * '*') is congested, so senders to it pause between messages, for `leaseMs`
    * unless renewed (0 or absent: until relieved). `kernel`: the kernel in
    * the actor's address, when `scope` is an actor (its id may have been

@@ -4,7 +4,7 @@
  */
 import type { ActorAddress } from '../address.js';
 import { InvalidActorSpecError } from '../errors.js';
-import type { Capabilities, CapabilityCheck } from './capabilities.js';
+import type { Capabilities, CapabilityCheck } from './placement/capabilities.js';
 
 /** The part of an actor the kernel calls. */
 export interface ActorBehavior {

@@ -60,7 +60,7 @@ export class TroupeLeader implements ActorBehavior {
     this.pump();
   }
 
-  /** Messages not handed to a member yet, taken out (the system shuts down: they are dropped, see shutdown.ts). */
+  /** Messages not handed to a member yet, taken out (the system shuts down: they are dropped, see lifecycle/shutdown.ts). */
   takeWaiting(): Array<[unknown, ActorAddress | null]> {
     const out: Array<[unknown, ActorAddress | null]> = [];
     for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) out.push(next);

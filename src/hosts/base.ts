@@ -5,7 +5,7 @@
  */
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ActorAddress } from '../address.js';
-import type { Capabilities } from '../core/capabilities.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
 import type { Kernel, NameRegistry } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import type { Router } from './router.js';

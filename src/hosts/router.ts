@@ -3,12 +3,12 @@
  * the default route (a worker's link to the main thread), and a kernel that is
  * still starting has its frames held until its link is up.
  *
- * Flow control (core/flow.ts): the router hears when a link crosses its
+ * Flow control (core/flow/flow.ts): the router hears when a link crosses its
  * water marks and tells its kernel, so senders to the kernels behind that link
  * pause. Frames it forwards for others (`forward`) into a congested link make
  * it tell the kernel that handed them over, once, and again when it drains.
  */
-import { DEFAULT_ROUTE, type Congestion } from '../core/flow.js';
+import { DEFAULT_ROUTE, type Congestion } from '../core/flow/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { openHandles } from '../transport/handles.js';

@@ -8,15 +8,15 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ActorAddress } from '../address.js';
-import type { Capabilities } from '../core/capabilities.js';
-import { systemOf } from '../core/flow.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
+import { systemOf } from '../core/flow/flow.js';
 import { Kernel, type KernelHost } from '../core/kernel.js';
 import type { LogRecord } from '../core/log.js';
 import { ControlDone, Created, FrameKind, type Frame } from '../core/protocol.js';
 import { resolveSpec, type ActorSpec, type CreateOptions } from '../core/spec.js';
 import { EndpointFront, replyOnce } from '../endpoint.js';
 import { ActorSystemShutdownError, InvalidActorSpecError, SystemConnectionError, ThespisError, creationError } from '../errors.js';
-import type { SystemStatus } from '../system-types.js';
+import type { SystemStatus } from '../system/system-types.js';
 import { Channel } from '../transport/channel.js';
 import { openEnvelope } from '../transport/envelope.js';
 import type { StreamLink } from '../transport/stream-link.js';

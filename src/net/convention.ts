@@ -14,8 +14,8 @@
  * interconnect (a message bus for conventions of hundreds of systems) can
  * replace the mesh without touching the rules.
  */
-import type { Capabilities } from '../core/capabilities.js';
-import type { RemoteSystem } from '../core/remotes.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
+import type { RemoteSystem } from '../core/placement/remotes.js';
 import { CodecError } from '../errors.js';
 import { isAdminAddress } from './wire.js';
 

@@ -7,7 +7,7 @@
  */
 import type { ActorAddress } from '../address.js';
 import { AdminRequest, type AdminOp } from '../core/admin-request.js';
-import { inSystem } from '../core/flow.js';
+import { inSystem } from '../core/flow/flow.js';
 import { FrameKind, type Frame } from '../core/protocol.js';
 
 /** Admin requests a client may make (ActorSystem.connect, the CLI). */

@@ -14,7 +14,7 @@
  * that speaks for someone else (foreign.ts), is dropped and logged, and the
  * peer's link stays.
  */
-import { inSystem } from '../core/flow.js';
+import { inSystem } from '../core/flow/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import { FrameKind, type CreateRequest, type Frame } from '../core/protocol.js';
 import type { Router } from '../hosts/router.js';

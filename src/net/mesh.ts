@@ -18,7 +18,7 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Capabilities } from '../core/capabilities.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
 import type { Frame } from '../core/protocol.js';
 import { framed, peerLinkAfterHello, readHello } from './handshake.js';
 import { PeerLink, type PeerLinkOwner } from './peer-link.js';

@@ -10,12 +10,12 @@
  * a process (undecoded), or a thread's link.
  */
 import type { Socket } from 'node:net';
-import type { Capabilities } from '../core/capabilities.js';
-import { inSystem, systemOf } from '../core/flow.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
+import { inSystem, systemOf } from '../core/flow/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import type { LogLevel, LogRecord } from '../core/log.js';
 import { FrameKind, type CreateRequest, type Frame } from '../core/protocol.js';
-import type { RemoteSystem } from '../core/remotes.js';
+import type { RemoteSystem } from '../core/placement/remotes.js';
 import type { NameTable } from '../admin/names.js';
 import type { Router } from '../hosts/router.js';
 import { AdminPort } from './admin-port.js';

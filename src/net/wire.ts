@@ -19,7 +19,7 @@
  * the stream) and acknowledged; a connection that drops resends what was not
  * acknowledged (session.ts). ACK, HEARTBEAT and BYE belong to one connection.
  */
-import type { Capabilities } from '../core/capabilities.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
 import { CodecError } from '../errors.js';
 import { Codec } from '../transport/codec/codec.js';
 

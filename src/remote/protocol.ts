@@ -5,7 +5,7 @@
  * on its kernel). These travel as ordinary messages, so they take the same
  * routes, links and checks as every actor's mail.
  */
-import type { Capabilities } from '../core/capabilities.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
 
 /** Everything a remote kernel needs to start, sent inside the runtime payload. */
 export interface RemoteBoot {

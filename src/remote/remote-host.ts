@@ -10,7 +10,7 @@ import type { HubPort } from './hub-port.js';
 import { CODE_CACHE, type CodeCache } from './code-cache.js';
 import { RemoteHostGoneError } from './errors.js';
 import type { MethodSpec } from './protocol.js';
-import { getFile, putFile } from './transfers.js';
+import { getFile, putFile } from './files/transfers.js';
 
 export interface ConnectHostOptions extends MethodSpec {
   /** Start the new host from this one, and reach it through it. */

@@ -1,6 +1,6 @@
 /**
  * What travels to a remote host at boot besides its boot record: stage 2,
- * the runtime bundle (dist/remote/runtime.cjs, made from remote-entry.ts at
+ * the runtime bundle (dist/remote/runtime.cjs, made from host/remote-entry.ts at
  * build time, so the host evaluates one script instead of loading dozens of
  * modules), a V8 code cache for it, and the loader hook's text. Read once per
  * process.

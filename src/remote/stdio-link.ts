@@ -31,7 +31,7 @@ export class StdioLink implements RecordLink {
   private closed = false;
   private readonly flushBound = (): void => this.flush();
   private readonly onData = (chunk: Buffer): void => this.read(chunk);
-  /** Flow control (core/flow.ts): over the high-water mark of bytes the output has not taken. */
+  /** Flow control (core/flow/flow.ts): over the high-water mark of bytes the output has not taken. */
   congested = false;
   onCongestion: ((congested: boolean) => void) | undefined = undefined;
   onDrained: (() => void) | undefined = undefined;

@@ -7,8 +7,8 @@
  */
 import { ActorAddress } from '../address.js';
 import type { AdminOp } from '../core/admin-request.js';
-import { systemOf } from '../core/flow.js';
-import { isSourceHash } from './canonical.js';
+import { systemOf } from '../core/flow/flow.js';
+import { isSourceHash } from './bundle/canonical.js';
 import { SourceReply } from './protocol.js';
 import type { SourceRegistry } from './registry.js';
 
@@ -59,7 +59,7 @@ export function handleSourceOp(op: SourceOp, sender: ActorAddress | null, ctx: S
         if (reply) ctx.send(reply, new SourceReply(undefined, 'a source load needs the bytes of a source', 'TypeError'));
         return;
       }
-      void import('./archives.js')
+      void import('./bundle/archives.js')
         .then(({ readSource }) => readSource(op.bytes))
         .then(
           (read) => {

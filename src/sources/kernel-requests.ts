@@ -10,7 +10,7 @@ import { InvalidActorSpecError, ThespisError } from '../errors.js';
 import { callAdmin } from './admin-call.js';
 import { InvalidSourceError } from './errors.js';
 import { SourceReply } from './protocol.js';
-import { readSourceInput } from './read-input.js';
+import { readSourceInput } from './bundle/read-input.js';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 

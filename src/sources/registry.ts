@@ -18,10 +18,10 @@
  *   LoadedSource for each source already loaded.
  */
 import type { ActorAddress } from '../address.js';
-import { systemOf } from '../core/flow.js';
+import { systemOf } from '../core/flow/flow.js';
 import type { LogLevel } from '../core/log.js';
 import { LoadedSource, PoisonMessage, UnloadedSource, ValidatedSource, ValidateSource } from '../messages.js';
-import { encodeCanonical } from './canonical.js';
+import { encodeCanonical } from './bundle/canonical.js';
 import { SourceOpened } from './protocol.js';
 
 export interface RegistryContext {
@@ -231,7 +231,7 @@ export class SourceRegistry {
     if (!sameBytes(data, entry.bytes)) {
       // The authority may hand back other data (decrypted, say): that is what runs.
       try {
-        const { filesOfBytes } = await import('./archives.js');
+        const { filesOfBytes } = await import('./bundle/archives.js');
         const files = await filesOfBytes(data, undefined, `the data the authority validated source ${entry.hash} with`);
         entry.moduleBytes = encodeCanonical(files);
         entry.files = files.size;

@@ -18,8 +18,8 @@
  */
 import { ActorAddress } from '../address.js';
 import { AdminRequest } from '../core/admin-request.js';
-import type { Capabilities } from '../core/capabilities.js';
-import { systemOf } from '../core/flow.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
+import { systemOf } from '../core/flow/flow.js';
 import type { Kernel } from '../core/kernel.js';
 import type { LogLevel } from '../core/log.js';
 import { Created, TargetDown, type CreateRequest } from '../core/protocol.js';
@@ -27,8 +27,8 @@ import { sourceHashOf } from '../core/spec.js';
 import { InvalidActorSpecError } from '../errors.js';
 import { ChildActorExited } from '../messages.js';
 import { callAdmin } from './admin-call.js';
-import { decodeCanonical, hashOf } from './canonical.js';
-import { SOURCE_LIMITS } from './limits.js';
+import { decodeCanonical, hashOf } from './bundle/canonical.js';
+import { SOURCE_LIMITS } from './bundle/limits.js';
 import { SourceOpened } from './protocol.js';
 import type { SourceRegistry } from './registry.js';
 

@@ -10,12 +10,12 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ActorAddress } from '../address.js';
 import type { Kernel } from '../core/kernel.js';
-import type { Capabilities } from '../core/capabilities.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
 import type { LogLevel, LogRecord } from '../core/log.js';
 import type { CreateRequest } from '../core/protocol.js';
 import type { ActorClass, SpecRef } from '../core/spec.js';
 import { InvalidActorSpecError } from '../errors.js';
-import type { SourceOptions } from '../system-options.js';
+import type { SourceOptions } from '../system/system-options.js';
 import { SourceRegistry } from './registry.js';
 import { RemoteSources, type RemoteSourcesContext } from './remote-sources.js';
 
@@ -45,7 +45,7 @@ export class SystemSources {
 
   /** Reads and loads a source (a directory, .zip, .tgz or .tar, or bytes); resolves to its hash, validated or not. */
   async load(input: string | Uint8Array): Promise<string> {
-    const { readSource } = await import('./archives.js');
+    const { readSource } = await import('./bundle/archives.js');
     const read = await readSource(input);
     this.registry.load(read.hash, read.bytes, read.files.size, read.info);
     return read.hash;

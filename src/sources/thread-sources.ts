@@ -16,7 +16,7 @@
  * modules it imported anyway, and an actor may import more of its source later.
  */
 import { moduleProvider, moduleUrl, registerModuleProvider, type ModuleSource } from '../loader/loader.js';
-import { decodeCanonical } from './canonical.js';
+import { decodeCanonical } from './bundle/canonical.js';
 
 interface ThreadSource {
   files: Map<string, Uint8Array>;

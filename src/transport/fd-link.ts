@@ -64,7 +64,7 @@ export interface RecordLink {
   end(): Promise<void>;
   /** Close at once, dropping what is queued (a peer that broke the protocol). */
   destroy(error: Error): void;
-  /** Flow control: over the high-water mark of bytes waiting to be sent (core/flow.ts). */
+  /** Flow control: over the high-water mark of bytes waiting to be sent (core/flow/flow.ts). */
   readonly congested: boolean;
   /** Told when `congested` changes. */
   onCongestion: ((congested: boolean) => void) | undefined;

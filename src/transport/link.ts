@@ -12,7 +12,7 @@ export interface Link {
   /** After the peer died: the frames it never handled, in order (for dead letters). */
   salvage?(): Frame[];
   /**
-   * Flow control (core/flow.ts). Frames this link accepted that the peer has
+   * Flow control (core/flow/flow.ts). Frames this link accepted that the peer has
    * not handled yet, as far as the link can tell (counted in
    * status().pendingMessages).
    */

@@ -29,7 +29,7 @@ ${TARGET_HELP}`,
   async run(args, context) {
     const path = sourcePath(args.positionals[0]!, context.cwd);
     // Checked here first, so a bad source is said without a system to talk to.
-    const { readSource } = await import('../../sources/archives.js');
+    const { readSource } = await import('../../sources/bundle/archives.js');
     const { files } = await readSource(path);
     const system = await context.system(args);
     const hash = await system.loadActorSource(path);

@@ -66,14 +66,14 @@ async function sign(args: Args, context: CommandContext, target: string): Promis
   const keys = args.strings('key');
   if (keys.length !== 1) throw new UsageError('sign needs one --key: the Ed25519 private key file (thespis source keygen makes one)');
   const out = args.string('out');
-  const { signSourceAt } = await import('../../sources/source-files.js');
+  const { signSourceAt } = await import('../../sources/bundle/source-files.js');
   const signed = await signSourceAt(sourcePath(target, context.cwd), keyArgument(keys[0]!, context.cwd), out === undefined ? undefined : resolve(context.cwd, out));
   context.out.write(`wrote ${signed.written}\n  key   ${signed.key}\n  hash  ${signed.hash}\n`);
 }
 
 async function verify(args: Args, context: CommandContext, target: string): Promise<number> {
   const keys = args.strings('key').map((key) => keyArgument(key, context.cwd));
-  const { verifySourceAt } = await import('../../sources/source-files.js');
+  const { verifySourceAt } = await import('../../sources/bundle/source-files.js');
   const { SourceSignatureError } = await import('../../sources/errors.js');
   try {
     const verified = await verifySourceAt(sourcePath(target, context.cwd), keys.length === 0 ? undefined : keys);
@@ -90,7 +90,7 @@ async function verify(args: Args, context: CommandContext, target: string): Prom
 
 async function keygen(_args: Args, context: CommandContext, target: string): Promise<void> {
   const base = resolve(context.cwd, target.replace(/(\.pub)?\.pem$/, ''));
-  const { writeKeyPair } = await import('../../sources/source-files.js');
+  const { writeKeyPair } = await import('../../sources/bundle/source-files.js');
   const { key } = await writeKeyPair(`${base}.pem`, `${base}.pub.pem`);
   context.out.write(
     `wrote ${base}.pem (the private key: keep it to yourself) and ${base}.pub.pem (the public key: thespis start --trust-key ${base}.pub.pem)\n  key  ${key}\n`,

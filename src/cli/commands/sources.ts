@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { toJson } from '../json.js';
-import { sourcesTable } from '../sources-view.js';
-import { style } from '../table.js';
+import { sourcesTable } from '../views/sources-view.js';
+import { style } from '../views/table.js';
 import { TARGET_HELP, TARGET_OPTIONS } from '../target.js';
 
 export const sources: Command = {

@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { toJson } from '../json.js';
-import { renderStatus } from '../status-view.js';
-import { style } from '../table.js';
+import { renderStatus } from '../views/status-view.js';
+import { style } from '../views/table.js';
 import { TARGET_HELP, TARGET_OPTIONS } from '../target.js';
 
 export const status: Command = {

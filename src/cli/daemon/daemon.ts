@@ -9,8 +9,8 @@
 import { ActorSystem, SignedSourceAuthority, TrustSourceKeys, type BaseName, type Capabilities, type LogLevel, type LogRecord } from '../../index.js';
 import { CliError } from '../command.js';
 import { readTrustedKey } from '../source-args.js';
-import { renderStatus } from '../status-view.js';
-import { style } from '../table.js';
+import { renderStatus } from '../views/status-view.js';
+import { style } from '../views/table.js';
 import { readSecret } from '../target.js';
 import { formatRecord, LogFile } from './log-file.js';
 import { claimPidFile, type PidFile } from './pid.js';

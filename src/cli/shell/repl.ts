@@ -13,7 +13,7 @@ import { ActorAddress } from '../../address.js';
 import type { ActorSystemClient } from '../../index.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { reportFailure, runCommand } from '../run-command.js';
-import { wantsColour } from '../table.js';
+import { wantsColour } from '../views/table.js';
 import { completeCommand } from './complete.js';
 import { splitWords } from './words.js';
 

@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { ActorAddress } from '../../address.js';
 import { Kernel, type KernelHost, type PlacementRequest } from '../../core/kernel.js';
 import type { LogRecord } from '../../core/log.js';
-import { DEFAULT_ROUTE, systemOf } from '../../core/flow.js';
+import { DEFAULT_ROUTE, systemOf } from '../../core/flow/flow.js';
 import { foreignFrameProblem, type ForeignPeer } from '../../net/foreign.js';
 import { FrameKind, type ControlOp, type Frame } from '../../core/protocol.js';
 import { Channel } from '../../transport/channel.js';

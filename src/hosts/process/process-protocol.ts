@@ -1,5 +1,5 @@
 /** What the system process, its zygotes and its process kernels tell each other outside kernel frames. */
-import type { Capabilities } from '../../core/capabilities.js';
+import type { Capabilities } from '../../core/placement/capabilities.js';
 import { envelopeHeader, openEnvelope, sealEnvelope } from '../../transport/envelope.js';
 
 export type Startup = 'spawn' | 'fork' | 'forkserver';

@@ -1,5 +1,5 @@
 /** Messages between the main thread and its worker threads (over parentPort, beside the rings). */
-import type { Capabilities } from '../../core/capabilities.js';
+import type { Capabilities } from '../../core/placement/capabilities.js';
 import type { RingPair } from '../../transport/thread-link.js';
 import type { Startup } from '../process/process-protocol.js';
 

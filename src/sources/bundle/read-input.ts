@@ -8,7 +8,7 @@
 import { open, readdir, readFile, stat as statOf } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { canonicalPath, checkGrowth, encodeCanonical } from './canonical.js';
-import { InvalidSourceError } from './errors.js';
+import { InvalidSourceError } from '../errors.js';
 import { SOURCE_LIMITS, type SourceLimits } from './limits.js';
 
 export interface SourceInput {

@@ -13,8 +13,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import yazl from 'yazl';
 import { readSource } from './archives.js';
 import { encodeCanonical, hashOf, type SourceFiles } from './canonical.js';
-import { SourceSignatureError } from './errors.js';
-import { publicKeyText, SIGNATURE_FILE, signFiles, verifyFiles } from './signing.js';
+import { SourceSignatureError } from '../errors.js';
+import { publicKeyText, SIGNATURE_FILE, signFiles, verifyFiles } from '../signing/signing.js';
 
 export interface SignedAt {
   /** The file written: the signature in a directory, or the signed zip. */

@@ -8,17 +8,17 @@
  * and reports about hosts behind only from the child whose link they are on.
  */
 import { createRequire, isBuiltin } from 'node:module';
-import { ActorAddress } from '../address.js';
-import type { Cell } from '../core/cell.js';
-import { describeError } from '../core/log.js';
-import { importModule } from '../loader/loader.js';
-import { ChildHosts, type ChildLink, type PayloadBuilder, startChildHost } from './child-hosts.js';
-import { endChild } from './bootstrap.js';
-import { FileSink, FileSource } from './file-ops.js';
-import { servedUrl } from './forwarded-modules.js';
-import { agentId, isRecord, type AgentRequest, type MethodSpec, type RemoteBoot } from './protocol.js';
+import { ActorAddress } from '../../address.js';
+import type { Cell } from '../../core/cell.js';
+import { describeError } from '../../core/log.js';
+import { importModule } from '../../loader/loader.js';
+import { ChildHosts, type ChildLink, type PayloadBuilder, startChildHost } from '../child-hosts.js';
+import { endChild } from '../bootstrap.js';
+import { FileSink, FileSource } from '../files/file-ops.js';
+import { servedUrl } from '../forwarded-modules.js';
+import { agentId, isRecord, type AgentRequest, type MethodSpec, type RemoteBoot } from '../protocol.js';
 import type { RemoteKernelHost } from './remote-kernel.js';
-import { RUNTIME_SCRIPT, codeCacheTag } from './code-cache.js';
+import { RUNTIME_SCRIPT, codeCacheTag } from '../code-cache.js';
 
 interface Waiting {
   resolve(value: unknown): void;

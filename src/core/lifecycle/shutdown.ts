@@ -17,11 +17,11 @@
  * before the shutdown kept its place in the mailbox like any message; it is
  * not special here.
  */
-import type { ActorAddress } from '../address.js';
-import { ActorExitRequest, ChildActorExited } from '../messages.js';
-import { CellKind, CellState, type Cell } from './cell.js';
-import type { ActorBehavior } from './spec.js';
-import { TroupeIdle, TroupeLeader } from './troupe.js';
+import type { ActorAddress } from '../../address.js';
+import { ActorExitRequest, ChildActorExited } from '../../messages.js';
+import { CellKind, CellState, type Cell } from '../cell.js';
+import type { ActorBehavior } from '../spec.js';
+import { TroupeIdle, TroupeLeader } from '../troupe.js';
 
 /** What the shutdown needs from its kernel. */
 export interface ShutdownKernel {

@@ -38,7 +38,7 @@
  * Not paused: system endpoints (`system.tell` from plain code cannot wait)
  * and sends made outside any handler.
  */
-import type { ActorAddress } from '../address.js';
+import type { ActorAddress } from '../../address.js';
 
 /** A mailbox fed from other actors this long is congested... */
 export const MAILBOX_HIGH = 4096;

@@ -12,7 +12,7 @@
  * byte left over — so no two byte strings decode to the same files.
  */
 import { createHash } from 'node:crypto';
-import { InvalidSourceError } from './errors.js';
+import { InvalidSourceError } from '../errors.js';
 import { SOURCE_LIMITS, type SourceLimits } from './limits.js';
 
 /** A source's files by path ('lib/util.js'), in canonical order. */

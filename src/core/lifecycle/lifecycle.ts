@@ -4,23 +4,23 @@
  * children stop, then it stops and its parent is told), transient idle exits,
  * wake-ups, and the control ops the admin sends to kernels.
  */
-import { ActorAddress, localSlot } from '../address.js';
-import { InvalidActorSpecError, NoCompatibleSystemError } from '../errors.js';
-import { ActorExitRequest, ChildActorExited, WakeupMessage } from '../messages.js';
-import { satisfies, type Capabilities } from './capabilities.js';
-import { Cell, CellKind, CellState, type CellExtras } from './cell.js';
+import { ActorAddress, localSlot } from '../../address.js';
+import { InvalidActorSpecError, NoCompatibleSystemError } from '../../errors.js';
+import { ActorExitRequest, ChildActorExited, WakeupMessage } from '../../messages.js';
+import { satisfies, type Capabilities } from '../placement/capabilities.js';
+import { Cell, CellKind, CellState, type CellExtras } from '../cell.js';
 import { withConstructing } from './construct.js';
-import type { FlowOp } from './backpressure.js';
+import type { FlowOp } from '../flow/backpressure.js';
 import type { Holds } from './holds.js';
-import type { RemoteSystems } from './remotes.js';
-import type { KernelHost } from './host.js';
-import type { AdminOp } from './admin-request.js';
-import type { Frame } from './protocol.js';
-import { describeError } from './log.js';
+import type { RemoteSystems } from '../placement/remotes.js';
+import type { KernelHost } from '../host.js';
+import type { AdminOp } from '../admin-request.js';
+import type { Frame } from '../protocol.js';
+import { describeError } from '../log.js';
 import { KernelShutdown } from './shutdown.js';
-import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type CreateRequest } from './protocol.js';
-import { TroupeLeader, type TroupeKernel } from './troupe.js';
-import { requirementsOf, sourceHashOf, type ActorBehavior, type ActorClass, type CreateOptions, type ResolvedSpec } from './spec.js';
+import { ControlDone, Created, FrameKind, NAME_PREFIX, TargetDown, type ControlOp, type CreateRequest } from '../protocol.js';
+import { TroupeLeader, type TroupeKernel } from '../troupe.js';
+import { requirementsOf, sourceHashOf, type ActorBehavior, type ActorClass, type CreateOptions, type ResolvedSpec } from '../spec.js';
 
 export type { CreateOptions };
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, open, rename, unlink } from 'node:fs/promises';
 import { partPath } from './file-ops.js';
-import type { HostRef, HubPort } from './hub-port.js';
+import type { HostRef, HubPort } from '../hub-port.js';
 
 export const CHUNK_BYTES = 256 * 1024;
 export const WINDOW = 32;

@@ -9,10 +9,10 @@
  *   await system.ask(authority, new TrustSourceKeys([publicKeyPem]), 5000);
  */
 import type { KeyObject } from 'node:crypto';
-import { Actor } from '../actor.js';
-import type { ActorAddress } from '../address.js';
-import { registerMessage, ValidatedSource, ValidateSource } from '../messages.js';
-import { decodeCanonical } from './canonical.js';
+import { Actor } from '../../actor.js';
+import type { ActorAddress } from '../../address.js';
+import { registerMessage, ValidatedSource, ValidateSource } from '../../messages.js';
+import { decodeCanonical } from '../bundle/canonical.js';
 import { publicKeyText, verifyFiles, type KeyText } from './signing.js';
 
 /** Tells a SignedSourceAuthority to trust these public keys (PEM, or raw base64url). */

@@ -9,7 +9,7 @@
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { lazyBuiltin } from '../loader/lazy-builtin.js';
+import { lazyBuiltin } from '../../loader/lazy-builtin.js';
 
 /** Loaded by the first transfer, not at boot. */
 const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');

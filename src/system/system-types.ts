@@ -1,11 +1,11 @@
 /** The shapes ActorSystem and its clients share (kept apart so neither imports the other). */
-import type { AdminStatus } from './admin/admin.js';
-import type { KernelStatus } from './core/kernel.js';
-import type { ConventionStatusEntry } from './net/convention.js';
-import type { RemoteHostStatus } from './remote/remote-host.js';
+import type { AdminStatus } from '../admin/admin.js';
+import type { KernelStatus } from '../core/kernel.js';
+import type { ConventionStatusEntry } from '../net/convention.js';
+import type { RemoteHostStatus } from '../remote/remote-host.js';
 import type { BaseName } from './system-options.js';
 
-export type { MessageEndpoint } from './endpoint.js';
+export type { MessageEndpoint } from '../endpoint.js';
 
 export interface SystemStatus extends AdminStatus {
   systemId: string;

@@ -8,15 +8,15 @@
  */
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { DEFAULT_LIMITS } from '../transport/codec/codec.js';
-import { setLoaderHookUrl } from '../loader/loader.js';
+import { DEFAULT_LIMITS } from '../../transport/codec/codec.js';
+import { setLoaderHookUrl } from '../../loader/loader.js';
 import { Agent } from './agent.js';
-import { readyMarker } from './bootstrap.js';
-import { PayloadBuilder } from './child-hosts.js';
-import { ForwardedModules, installForwarding, type ModulesAnswer } from './forwarded-modules.js';
-import type { RemoteBoot, RuntimeParts } from './protocol.js';
+import { readyMarker } from '../bootstrap.js';
+import { PayloadBuilder } from '../child-hosts.js';
+import { ForwardedModules, installForwarding, type ModulesAnswer } from '../forwarded-modules.js';
+import type { RemoteBoot, RuntimeParts } from '../protocol.js';
 import { makeRemoteKernel, type RemoteKernelHost } from './remote-kernel.js';
-import { StdioLink } from './stdio-link.js';
+import { StdioLink } from '../stdio-link.js';
 
 export function runRemote(parts: RuntimeParts, boot: RemoteBoot): void {
   setLoaderHookUrl(() => `data:text/javascript,${encodeURIComponent(parts.hook)}`);

@@ -10,18 +10,18 @@
  *
  * Every actor created on this host runs in this kernel.
  */
-import { ActorAddress } from '../address.js';
-import { Kernel, type KernelHost, type PlacementRequest } from '../core/kernel.js';
-import type { LogRecord } from '../core/log.js';
-import { FrameKind, type ControlOp, type Frame } from '../core/protocol.js';
-import type { ActorClass, SpecRef } from '../core/spec.js';
-import { HostBasics } from '../hosts/host-basics.js';
-import { Channel } from '../transport/channel.js';
-import { openEnvelope, type Envelope } from '../transport/envelope.js';
-import type { RecordLink } from '../transport/fd-link.js';
-import { ChildHosts, type ChildLink } from './child-hosts.js';
-import { agentId, type RemoteBoot } from './protocol.js';
-import { servedUrl } from './forwarded-modules.js';
+import { ActorAddress } from '../../address.js';
+import { Kernel, type KernelHost, type PlacementRequest } from '../../core/kernel.js';
+import type { LogRecord } from '../../core/log.js';
+import { FrameKind, type ControlOp, type Frame } from '../../core/protocol.js';
+import type { ActorClass, SpecRef } from '../../core/spec.js';
+import { HostBasics } from '../../hosts/host-basics.js';
+import { Channel } from '../../transport/channel.js';
+import { openEnvelope, type Envelope } from '../../transport/envelope.js';
+import type { RecordLink } from '../../transport/fd-link.js';
+import { ChildHosts, type ChildLink } from '../child-hosts.js';
+import { agentId, type RemoteBoot } from '../protocol.js';
+import { servedUrl } from '../forwarded-modules.js';
 
 export class RemoteKernelHost extends HostBasics implements KernelHost {
   kernel!: Kernel;

@@ -7,8 +7,8 @@
  * edited) no longer verifies. node:crypto does the Ed25519 work.
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { encodeCanonical, hashOf, type SourceFiles } from './canonical.js';
-import { SourceSignatureError } from './errors.js';
+import { encodeCanonical, hashOf, type SourceFiles } from '../bundle/canonical.js';
+import { SourceSignatureError } from '../errors.js';
 
 export const SIGNATURE_FILE = '.thespis-signature';
 const PURPOSE = 'thespis-source-signature/1\n';

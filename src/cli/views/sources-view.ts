@@ -3,7 +3,7 @@
  * and the sources section of `thespis status`): the whole hash, since that
  * is what create --source and unload take.
  */
-import type { SourceStatus } from '../index.js';
+import type { SourceStatus } from '../../index.js';
 import { table, type Style } from './table.js';
 
 export function sourcesTable(sources: readonly SourceStatus[], look: Style): string {

@@ -9,7 +9,7 @@ import { gunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import yauzl from 'yauzl';
 import { canonicalPath, checkGrowth, decodeCanonical, encodeCanonical, hashOf, looksCanonical } from './canonical.js';
-import { InvalidSourceError } from './errors.js';
+import { InvalidSourceError } from '../errors.js';
 import { SOURCE_LIMITS, type SourceLimits } from './limits.js';
 import { readSourceInput } from './read-input.js';
 

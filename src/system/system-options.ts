@@ -3,10 +3,10 @@
  * a clear error at the call instead of a surprise later.
  */
 import type { ResourceLimits } from 'node:worker_threads';
-import type { Capabilities } from './core/capabilities.js';
-import { LOG_LEVELS, type LogLevel, type LogRecord } from './core/log.js';
-import type { Startup } from './hosts/process/process-protocol.js';
-import { isAdminAddress } from './net/wire.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
+import { LOG_LEVELS, type LogLevel, type LogRecord } from '../core/log.js';
+import type { Startup } from '../hosts/process/process-protocol.js';
+import { isAdminAddress } from '../net/wire.js';
 
 export type BaseName = 'inline' | 'workers' | 'processes';
 

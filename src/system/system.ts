@@ -4,34 +4,34 @@
  * listen.
  */
 import { randomBytes } from 'node:crypto';
-import { ActorAddress } from './address.js';
-import { Admin } from './admin/admin.js';
-import { NameTable } from './admin/names.js';
-import type { Capabilities } from './core/capabilities.js';
-import type { Kernel, KernelStatus } from './core/kernel.js';
-import type { CreateOptions } from './core/lifecycle.js';
-import type { LogRecord } from './core/log.js';
-import { ControlDone, Created, FrameKind, type ControlOp } from './core/protocol.js';
-import { resolveSpec, type ActorSpec, type ResolvedSpec } from './core/spec.js';
-import { EndpointFront, replyOnce } from './endpoint.js';
+import { ActorAddress } from '../address.js';
+import { Admin } from '../admin/admin.js';
+import { NameTable } from '../admin/names.js';
+import type { Capabilities } from '../core/placement/capabilities.js';
+import type { Kernel, KernelStatus } from '../core/kernel.js';
+import type { CreateOptions } from '../core/lifecycle/lifecycle.js';
+import type { LogRecord } from '../core/log.js';
+import { ControlDone, Created, FrameKind, type ControlOp } from '../core/protocol.js';
+import { resolveSpec, type ActorSpec, type ResolvedSpec } from '../core/spec.js';
+import { EndpointFront, replyOnce } from '../endpoint.js';
 import {
   ActorSystemShutdownError,
   InvalidActorSpecError,
   ThespisError,
   creationError,
-} from './errors.js';
-import type { ActorSystemClient, ConnectOptions } from './net/client.js';
+} from '../errors.js';
+import type { ActorSystemClient, ConnectOptions } from '../net/client.js';
 
 export type { ActorSystemClient, ConnectOptions };
-import type { BaseOptions, SystemBase } from './hosts/base.js';
-import type { SystemNetwork } from './net/network.js';
+import type { BaseOptions, SystemBase } from '../hosts/base.js';
+import type { SystemNetwork } from '../net/network.js';
 import { checkNetworkOptions, makeLogSink, OUTBOUND_ONLY, type ActorSystemOptions, type BaseName } from './system-options.js';
-import type { CreateOptions as SpecCreateOptions, SpecRef } from './core/spec.js';
-import { InlineBase } from './hosts/inline.js';
-import type { Startup } from './hosts/process/process-protocol.js';
-import type { RemoteHub } from './remote/hub.js';
-import type { ConnectHostOptions, RemoteHost } from './remote/remote-host.js';
-import { SystemSources } from './sources/system-sources.js';
+import type { CreateOptions as SpecCreateOptions, SpecRef } from '../core/spec.js';
+import { InlineBase } from '../hosts/inline.js';
+import type { Startup } from '../hosts/process/process-protocol.js';
+import type { RemoteHub } from '../remote/hub.js';
+import type { ConnectHostOptions, RemoteHost } from '../remote/remote-host.js';
+import { SystemSources } from '../sources/system-sources.js';
 
 export type { Startup };
 
@@ -44,7 +44,7 @@ export type { MessageEndpoint, SystemStatus };
 const BASES: Record<BaseName, (options: BaseOptions) => Promise<SystemBase>> = {
   inline: async (options) => new InlineBase(options),
   workers: async (options) => {
-    const { WorkersBase } = await import('./hosts/workers/workers.js');
+    const { WorkersBase } = await import('../hosts/workers/workers.js');
     return WorkersBase.start(options);
   },
   processes: async (options) => new InlineBase(options, 'processes'),
@@ -127,12 +127,12 @@ export class ActorSystem extends EndpointFront {
    * system with an `admin` port): resolves once that system has accepted it.
    */
   static async connect(adminAddress: string, options: ConnectOptions = {}): Promise<ActorSystemClient> {
-    const { connectClient } = await import('./net/client.js');
+    const { connectClient } = await import('../net/client.js');
     return connectClient(adminAddress, options);
   }
 
   private async startNetwork(options: ActorSystemOptions, outboundOnly: boolean): Promise<void> {
-    const { SystemNetwork } = await import('./net/network.js');
+    const { SystemNetwork } = await import('../net/network.js');
     const kernel = this.base.kernel;
     this.network = await SystemNetwork.start(
       {
@@ -205,7 +205,7 @@ export class ActorSystem extends EndpointFront {
   async connectHost(options: ConnectHostOptions): Promise<RemoteHost> {
     this.checkOpen();
     if (this.hub === null) {
-      const { RemoteHub } = await import('./remote/hub.js');
+      const { RemoteHub } = await import('../remote/hub.js');
       this.hub ??= new RemoteHub(this.base.kernel, this.base.router, this.logSink);
     }
     return this.hub.connect(options);
@@ -278,7 +278,7 @@ export class ActorSystem extends EndpointFront {
 
   /**
    * Each actor finishes the handler it is running and stops, children first;
-   * what is still queued is dropped unhandled (core/shutdown.ts). Handlers
+   * what is still queued is dropped unhandled (core/lifecycle/shutdown.ts). Handlers
    * that never return get CONTROL_TIMEOUT_MS, then their threads and
    * processes are stopped anyway.
    */

@@ -4,10 +4,10 @@
  * when one of its own mailboxes is congested, and handles the notices other
  * kernels send it.
  */
-import { localSlot, type ActorAddress } from '../address.js';
-import { CellState, type Cell } from './cell.js';
+import { localSlot, type ActorAddress } from '../../address.js';
+import { CellState, type Cell } from '../cell.js';
 import { CONGESTION_LEASE_MS, Congestion, systemOf, type FlowGate } from './flow.js';
-import { FrameKind, type ControlOp, type Frame } from './protocol.js';
+import { FrameKind, type ControlOp, type Frame } from '../protocol.js';
 
 /** The main kernel of a system: it passes flow notices on to the system's other kernels. */
 export function mainKernelOf(systemId: string): string {

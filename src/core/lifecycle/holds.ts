@@ -9,7 +9,7 @@
  * kernel has seen created by that creator, the create is still on its way:
  * hold the frame. Otherwise the actor is gone (or was never here): dead letter.
  */
-import type { Frame } from './protocol.js';
+import type { Frame } from '../protocol.js';
 
 export class Holds {
   private readonly maxSeq = new Map<string, number>();

@@ -3,8 +3,8 @@
  * its capabilities, the convention's members, the kernels, dead letters,
  * remote hosts and loadable sources, and any further list the status carries.
  */
-import type { SystemStatus } from '../index.js';
-import { toJson } from './json.js';
+import type { SystemStatus } from '../../index.js';
+import { toJson } from '../json.js';
 import { sourcesTable } from './sources-view.js';
 import { pairs, table, type Style } from './table.js';
 
