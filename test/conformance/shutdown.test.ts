@@ -7,6 +7,7 @@ import { ActorExitRequest, ActorSystemShutdownError, type ActorAddress, type Act
 import { SlowWorker } from '../fixtures/shutdown-actors.js';
 import { Gatherer } from '../fixtures/troupe-actors.js';
 import { BASES, eventually, startSystem as startBase } from './bases.js';
+import { alive } from '../proc.js';
 
 /** A 1 ms message: a backlog of BACKLOG of them takes 5 s or more to drain. */
 const WORK = { work: 1 };
@@ -33,6 +34,7 @@ interface Report {
   started?: boolean;
   holding?: boolean;
   hanging?: boolean;
+  pid?: number;
   finished?: boolean;
   exit?: boolean;
   handled?: number;
@@ -188,10 +190,12 @@ describe.each(BASES)('shutdown on %s', (base) => {
 });
 
 // The cap: a handler that never returns holds its actor, so after 10 s the
-// system stops its threads and processes anyway (one base: it takes 10 s).
-describe('shutdown with a handler that never returns', () => {
-  it('gives up waiting after 10 s, says so, and stops the threads anyway', { timeout: 30_000 }, async () => {
-    const { system, logs } = await startSystem('workers');
+// system stops its threads and processes anyway (two bases, a thread and a
+// process: it takes 10 s each). A spawned process: a forked one also ends
+// with its zygote, which would hide a process link left open.
+describe.each(['workers', 'processes:spawn'])('shutdown with a handler that never returns on %s', (base) => {
+  it('gives up waiting after 10 s, says so, and stops the threads and processes anyway', { timeout: 30_000 }, async () => {
+    const { system, logs } = await startSystem(base);
     const inbox = system.private();
     const reports = collect(inbox);
     const [stuck] = await chain(system, inbox.address, 1, 'stuck');
@@ -204,6 +208,12 @@ describe('shutdown with a handler that never returns', () => {
     expect(took).toBeLessThan(10_000 + PROMPT_MS);
     expect(logs.some((l) => l.includes('did not stop in time; stopping their threads'))).toBe(true);
     expect(reports.some((r) => r.exit)).toBe(false);
+    // The actor's process (or the test's own, for a thread) is stopped with the system.
+    const { pid } = reports.find((r) => r.hanging)!;
+    if (base.startsWith('processes')) {
+      expect(pid).not.toBe(process.pid);
+      expect(alive(pid!)).toBe(false);
+    }
   });
 });
 
