@@ -293,17 +293,6 @@ export class Kernel {
     return { kernel: this.id, actors, endpoints, pendingMessages: pending, pausedActors: this.dispatcher.pausedCount };
   }
 
-  /** Ask every top-level actor here to exit (children of the admin, or of an actor on another system). */
-  exitTopLevel(): void {
-    const system = systemOf(this.id);
-    for (const cell of [...this.cells.values()]) {
-      const parent = cell.parent;
-      if (cell.kind === CellKind.Actor && parent !== null && cell.alive && (parent.equals(this.adminAddress) || systemOf(parent.kernel) !== system)) {
-        this.send(this.adminAddress, cell.address, new ActorExitRequest());
-      }
-    }
-  }
-
   /** Drop everything without ceremony (the host is going away). */
   close(): void {
     this.closed = true;

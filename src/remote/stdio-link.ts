@@ -15,68 +15,29 @@
  * spinning holds the core the other side needs.
  */
 import type { Readable, Writable } from 'node:stream';
-import { CodecError } from '../errors.js';
-import type { RecordLink, RecordLinkHandlers } from '../transport/fd-link.js';
-import { createFramer, type Framer } from '../transport/framing.js';
-import { planWrites, recordLength, type RecordBytes } from '../transport/record-writes.js';
-import { LINK_HIGH_WATER_BYTES } from '../transport/link.js';
+import type { RecordLinkHandlers } from '../transport/fd-link.js';
+import { createFramer } from '../transport/framing.js';
+import { OutputStreamLink } from '../transport/stream-link.js';
 
-const NO_FDS: number[] = [];
-
-export class StdioLink implements RecordLink {
-  private readonly framer: Framer;
-  private queue: RecordBytes[] = [];
-  private queuedRecordBytes = 0;
-  private flushQueued = false;
-  private closed = false;
-  private readonly flushBound = (): void => this.flush();
-  private readonly onData = (chunk: Buffer): void => this.read(chunk);
-  /** Flow control (core/flow/flow.ts): over the high-water mark of bytes the output has not taken. */
-  congested = false;
-  onCongestion: ((congested: boolean) => void) | undefined = undefined;
-  onDrained: (() => void) | undefined = undefined;
-
-  get queuedRecords(): number {
-    return this.queue.length;
-  }
+export class StdioLink extends OutputStreamLink {
+  private readonly onData = (chunk: Buffer): void => this.push(chunk);
 
   constructor(
     private readonly input: Readable,
-    private readonly output: Writable,
+    output: Writable,
     maxFrameBytes: number,
-    public handlers: RecordLinkHandlers,
+    handlers: RecordLinkHandlers,
     /** Bytes read before the link began (after the boot marker). */
     leftover?: Uint8Array,
   ) {
-    this.framer = createFramer(maxFrameBytes);
+    super(output, createFramer(maxFrameBytes), handlers, 'a remote host link cannot carry file descriptors');
     input.on('data', this.onData);
     input.once('end', () => this.finish(undefined));
     input.once('close', () => this.finish(undefined));
     input.on('error', (error: Error) => this.finish(error));
     output.on('error', (error: Error) => this.finish(error));
-    output.on('drain', () => {
-      this.onDrained?.();
-      if (!this.congested) return;
-      this.congested = false;
-      this.onCongestion?.(false);
-    });
-    if (leftover !== undefined && leftover.length > 0) queueMicrotask(() => this.read(leftover));
+    if (leftover !== undefined && leftover.length > 0) queueMicrotask(() => this.push(leftover));
     input.resume();
-  }
-
-  write(record: RecordBytes, fds?: readonly number[]): void {
-    if (fds !== undefined && fds.length > 0) throw new CodecError('a remote host link cannot carry file descriptors');
-    if (this.closed) return;
-    this.queue.push(record);
-    this.queuedRecordBytes += 4 + recordLength(record);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(this.flushBound);
-    }
-  }
-
-  get queuedBytes(): number {
-    return this.queuedRecordBytes + this.output.writableLength;
   }
 
   /** Bytes written and not yet taken by the stream (for flow control by the callers). */
@@ -111,43 +72,9 @@ export class StdioLink implements RecordLink {
     return this.closed;
   }
 
-  private flush(): void {
-    this.flushQueued = false;
-    if (this.queue.length === 0 || this.closed) return;
-    const writes = planWrites(this.queue, [], []);
-    this.queue = [];
-    this.queuedRecordBytes = 0;
-    // Corked, the stream hands all parts to one writev: large parts are not copied to be joined.
-    this.output.cork();
-    for (const write of writes) for (const part of write.parts) this.output.write(part);
-    this.output.uncork();
-    if (!this.congested && this.output.writableLength > LINK_HIGH_WATER_BYTES) {
-      this.congested = true;
-      this.onCongestion?.(true);
-    }
-  }
-
-  private read(chunk: Uint8Array): void {
+  protected override finish(error: Error | undefined): void {
     if (this.closed) return;
-    let records: Uint8Array[];
-    try {
-      records = this.framer.push(chunk);
-    } catch (error) {
-      this.destroy(error instanceof Error ? error : new CodecError(String(error)));
-      return;
-    }
-    for (const record of records) {
-      if (this.closed) return;
-      this.handlers.onRecord(record, NO_FDS);
-    }
-  }
-
-  private finish(error: Error | undefined): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = [];
-    this.queuedRecordBytes = 0;
     this.input.off('data', this.onData);
-    this.handlers.onClosed(error);
+    super.finish(error);
   }
 }

@@ -1,50 +1,52 @@
 /**
- * A framed link over a byte stream (a Unix socket to a child process):
- * records queued during one turn of the microtask queue leave in one write,
- * because per-write syscalls, not bytes, are what a socket charges for.
- * Incoming bytes go through a framer that refuses a declared length over
- * the limit before buffering it; a stream that breaks framing is destroyed
- * (that link only) with the reason. It cannot carry file descriptors (a
- * net.Socket reads with read(), which drops them): with the addon built,
- * process links are FdLinks instead.
+ * Framed links over Node streams: records queued during one turn of the
+ * microtask queue leave in one corked write (per-write syscalls, not bytes,
+ * are what a stream charges for; corked, large parts go to one writev
+ * without being copied to join their headers). Incoming bytes go through a
+ * framer that refuses a declared length over the limit before buffering it;
+ * a stream that breaks framing is destroyed (that link only) with the
+ * reason. Flow control reads the output's own buffer: over the high-water
+ * mark after a flush the link is congested until the output drains.
+ *
+ * StreamLink is one socket both ways (a Unix socket to a child process
+ * without the addon, a TCP or TLS connection between systems or to a
+ * client). It cannot carry file descriptors (a net.Socket reads with
+ * read(), which drops them): with the addon built, process links are
+ * FdLinks instead. The remote hosts' stdio links (remote/stdio-link.ts)
+ * share the rest.
  */
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { CodecError } from '../errors.js';
 import { closeAll, type RecordLink, type RecordLinkHandlers } from './fd-link.js';
 import { frameBuffer } from './buffer-pool.js';
-import { TsFramer } from './framing.js';
+import { TsFramer, type Framer } from './framing.js';
 import { LINK_HIGH_WATER_BYTES } from './link.js';
 import { planWrites, recordLength, type RecordBytes } from './record-writes.js';
 
 const NO_FDS: number[] = [];
 
-export class StreamLink implements RecordLink {
-  private readonly framer: TsFramer;
+/** The part of a link over Node streams that does not depend on which streams. */
+export abstract class OutputStreamLink implements RecordLink {
   private queue: RecordBytes[] = [];
   private queuedRecordBytes = 0;
   private flushQueued = false;
-  private closed = false;
+  protected closed = false;
   private readonly flushBound = (): void => this.flush();
   congested = false;
   onCongestion: ((congested: boolean) => void) | undefined = undefined;
   onDrained: (() => void) | undefined = undefined;
 
-  get queuedRecords(): number {
-    return this.queue.length;
-  }
-
   constructor(
-    private readonly socket: Socket,
-    maxFrameBytes: number,
+    protected readonly output: Writable,
+    private readonly framer: Framer,
     /** Replaceable: a link's first record (a hello) may be read by someone else than the rest. */
     public handlers: RecordLinkHandlers,
+    /** What a write with descriptors fails with. */
+    private readonly noFds: string,
   ) {
-    this.framer = new TsFramer(maxFrameBytes, frameBuffer);
-    socket.on('data', (chunk: Buffer) => this.push(chunk));
-    socket.on('error', (error) => this.finish(error));
-    socket.on('close', () => this.finish(undefined));
-    // The socket's own buffer is what waits; 'drain' says it was written out.
-    socket.on('drain', () => {
+    // The output's own buffer is what waits; 'drain' says it was written out.
+    output.on('drain', () => {
       this.onDrained?.();
       if (!this.congested) return;
       this.congested = false;
@@ -52,15 +54,19 @@ export class StreamLink implements RecordLink {
     });
   }
 
-  get queuedBytes(): number {
-    return this.queuedRecordBytes + this.socket.writableLength;
+  get queuedRecords(): number {
+    return this.queue.length;
   }
 
-  /** `recycle` is not taken back here: the socket may still hold the buffer, the collector frees it. */
+  get queuedBytes(): number {
+    return this.queuedRecordBytes + this.output.writableLength;
+  }
+
+  /** `recycle` is not taken back here: the stream may still hold the buffer, the collector frees it. */
   write(record: RecordBytes, fds?: readonly number[]): void {
     if (fds !== undefined && fds.length > 0) {
       closeAll(fds);
-      throw new CodecError('this link cannot carry file descriptors (it is not an fd link)');
+      throw new CodecError(this.noFds);
     }
     if (this.closed) return;
     this.queue.push(record);
@@ -69,6 +75,62 @@ export class StreamLink implements RecordLink {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
     }
+  }
+
+  abstract end(): Promise<void>;
+  abstract destroy(error: Error): void;
+
+  protected flush(): void {
+    this.flushQueued = false;
+    if (this.queue.length === 0 || this.closed) return;
+    const writes = planWrites(this.queue, [], []);
+    this.queue = [];
+    this.queuedRecordBytes = 0;
+    const output = this.output;
+    output.cork();
+    for (const write of writes) for (const part of write.parts) output.write(part);
+    output.uncork();
+    if (!this.congested && output.writableLength > LINK_HIGH_WATER_BYTES) {
+      this.congested = true;
+      this.onCongestion?.(true);
+    }
+  }
+
+  /** Bytes of the stream (also those someone else read off it first, after a handshake). */
+  push(chunk: Uint8Array): void {
+    if (this.closed) return;
+    let records: Uint8Array[];
+    try {
+      records = this.framer.push(chunk);
+    } catch (error) {
+      this.destroy(error instanceof Error ? error : new CodecError(String(error)));
+      return;
+    }
+    for (const record of records) {
+      if (this.closed) return;
+      this.handlers.onRecord(record, NO_FDS);
+    }
+  }
+
+  protected finish(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.queuedRecordBytes = 0;
+    this.handlers.onClosed(error);
+  }
+}
+
+export class StreamLink extends OutputStreamLink {
+  constructor(
+    private readonly socket: Socket,
+    maxFrameBytes: number,
+    handlers: RecordLinkHandlers,
+  ) {
+    super(socket, new TsFramer(maxFrameBytes, frameBuffer), handlers, 'this link cannot carry file descriptors (it is not an fd link)');
+    socket.on('data', (chunk: Buffer) => this.push(chunk));
+    socket.on('error', (error) => this.finish(error));
+    socket.on('close', () => this.finish(undefined));
   }
 
   /** Send what is queued, then end the stream; resolves once the socket is closed. */
@@ -89,46 +151,5 @@ export class StreamLink implements RecordLink {
   destroy(error: Error): void {
     this.socket.destroy();
     this.finish(error);
-  }
-
-  private flush(): void {
-    this.flushQueued = false;
-    if (this.queue.length === 0 || this.closed) return;
-    const writes = planWrites(this.queue, [], []);
-    this.queue = [];
-    this.queuedRecordBytes = 0;
-    // Corked, the socket hands all parts to one writev: large parts are not copied to be joined.
-    const socket = this.socket;
-    socket.cork();
-    for (const write of writes) for (const part of write.parts) socket.write(part);
-    socket.uncork();
-    if (!this.congested && socket.writableLength > LINK_HIGH_WATER_BYTES) {
-      this.congested = true;
-      this.onCongestion?.(true);
-    }
-  }
-
-  /** Bytes of the stream that someone else read off the socket first (after a handshake). */
-  push(chunk: Uint8Array): void {
-    if (this.closed) return;
-    let records: Uint8Array[];
-    try {
-      records = this.framer.push(chunk);
-    } catch (error) {
-      this.destroy(error instanceof Error ? error : new CodecError(String(error)));
-      return;
-    }
-    for (const record of records) {
-      if (this.closed) return;
-      this.handlers.onRecord(record, NO_FDS);
-    }
-  }
-
-  private finish(error: Error | undefined): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = [];
-    this.queuedRecordBytes = 0;
-    this.handlers.onClosed(error);
   }
 }

@@ -20,11 +20,13 @@
 import type { ActorAddress } from '../../address.js';
 import { ActorExitRequest, ChildActorExited } from '../../messages.js';
 import { CellKind, CellState, type Cell } from '../cell.js';
+import { systemOf } from '../flow/flow.js';
 import type { ActorBehavior } from '../spec.js';
 import { TroupeIdle, TroupeLeader } from '../troupe.js';
 
 /** What the shutdown needs from its kernel. */
 export interface ShutdownKernel {
+  readonly id: string;
   readonly cells: Map<string, Cell>;
   readonly adminAddress: ActorAddress;
   readonly dispatcher: { resume(cell: Cell): void };
@@ -65,10 +67,15 @@ export class KernelShutdown {
       // A cell still being created is gated once its instance exists (Lifecycle.construct).
       if (cell.instance !== null) this.gate(cell);
     }
+    const system = systemOf(k.id);
     for (const cell of actors) {
       // One already stopping, or with an exit request kept, is on its way; a second request would only be dropped.
       const waiting = (cell.state === CellState.Ready || cell.state === CellState.Creating) && !exiting.has(cell);
-      if (waiting && cell.parent?.equals(k.adminAddress)) k.send(k.adminAddress, cell.address, new ActorExitRequest());
+      // Top level here: the system's own, and those whose parent is on another
+      // system (placed here by a convention member), whose exit request would never come.
+      const parent = cell.parent;
+      const topLevel = parent !== null && (parent.equals(k.adminAddress) || systemOf(parent.kernel) !== system);
+      if (waiting && topLevel) k.send(k.adminAddress, cell.address, new ActorExitRequest());
     }
     return Promise.all(dead).then(() => this.dropped);
   }
