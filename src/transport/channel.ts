@@ -33,7 +33,7 @@ import { FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder } from './c
 import { ENVELOPE_ROOM, envelopeHead, envelopeHeader } from './envelope.js';
 import { isFrame } from './codec/frame-check.js';
 import { HandleScope, encodeOrUndo, openHandles } from './handles.js';
-import { frameTooLarge } from './message-size.js';
+import { frameTooLarge, retryFailedBatch } from './message-size.js';
 import type { RecordBytes } from './record-writes.js';
 
 const BATCH_FRAMES = 256;
@@ -237,20 +237,10 @@ export class Channel {
         return this.codec.encode(packed, shallow ? SHALLOW_BATCH_DEPTH : Infinity);
       });
     } catch (error) {
-      const tooLarge = error instanceof MessageTooLargeError;
-      if (to - from === 1) {
-        if (tooLarge) this.refuse(frames[from]!, error.size);
-        else {
-          this.lastError = error;
-          this.dropped++;
-        }
-      } else if (tooLarge) {
-        const middle = (from + to) >>> 1;
-        this.seal(frames, from, middle);
-        this.seal(frames, middle, to);
-      } else {
-        for (let i = from; i < to; i++) this.seal(frames, i, i + 1);
-      }
+      retryFailedBatch(error, from, to, (a, b) => this.seal(frames, a, b), (i, size) => this.refuse(frames[i]!, size), (failure) => {
+        this.lastError = failure;
+        this.dropped++;
+      });
       return;
     }
     const fds = handles.outgoing;

@@ -67,3 +67,30 @@ export function checkMessageSize(message: unknown, limit: number = DEFAULT_MAX_F
   const size = message.byteLength;
   if (size > limit) throw refusal('the message', size, false, limit);
 }
+
+/**
+ * Frames [from, to) failed to encode as one record: a lone frame over the
+ * limit is refused (its sender learns why), a lone frame that cannot be
+ * encoded at all is dropped; several are tried again, in halves when the
+ * record was too large, one by one otherwise, so only the bad ones are lost.
+ */
+export function retryFailedBatch(
+  error: unknown,
+  from: number,
+  to: number,
+  again: (from: number, to: number) => void,
+  refuse: (index: number, size: number) => void,
+  drop: (error: unknown) => void,
+): void {
+  const tooLarge = error instanceof MessageTooLargeError;
+  if (to - from === 1) {
+    if (tooLarge) refuse(from, error.size);
+    else drop(error);
+  } else if (tooLarge) {
+    const middle = (from + to) >>> 1;
+    again(from, middle);
+    again(middle, to);
+  } else {
+    for (let i = from; i < to; i++) again(i, i + 1);
+  }
+}

@@ -24,7 +24,7 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Frame } from '../core/protocol.js';
-import { MessageTooLargeError } from '../errors.js';
+import type { MessageTooLargeError } from '../errors.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './codec/address-table.js';
 import { Fifo } from '../core/queue.js';
 import { BULK_RECORD_BYTES } from './codec/cbor-writer.js';
@@ -33,7 +33,7 @@ import { FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder } from './c
 import { BulkPort } from './bulk-port.js';
 import { HandleScope, encodeOrUndo } from './handles.js';
 import { LINK_HIGH_WATER_BYTES, type FrameHandler, type Link } from './link.js';
-import { frameTooLarge } from './message-size.js';
+import { frameTooLarge, retryFailedBatch } from './message-size.js';
 import { createRing, RingReader, RingWriter } from './ring/ring.js';
 
 export const RING_BYTES = 1 << 20;
@@ -296,20 +296,10 @@ export class ThreadLink implements Link {
         return this.codec.encode(batch);
       });
     } catch (error) {
-      const tooLarge = error instanceof MessageTooLargeError;
-      if (to - from === 1) {
-        if (tooLarge) this.refuse(frames[from]!, error.size);
-        else {
-          this.lastError = error;
-          this.dropped++;
-        }
-      } else if (tooLarge) {
-        const middle = (from + to) >>> 1;
-        this.sendGeneral(destinations, frames, from, middle);
-        this.sendGeneral(destinations, frames, middle, to);
-      } else {
-        for (let i = from; i < to; i++) this.sendGeneral(destinations, frames, i, i + 1);
-      }
+      retryFailedBatch(error, from, to, (a, b) => this.sendGeneral(destinations, frames, a, b), (i, size) => this.refuse(frames[i]!, size), (failure) => {
+        this.lastError = failure;
+        this.dropped++;
+      });
       return;
     }
     let bulk = false;
