@@ -20,16 +20,16 @@
  * A socket or server inside a message travels as a descriptor beside the
  * envelope (handles.ts): the sink gets the envelope with its descriptors.
  *
- * Decoding is for untrusted bytes (the codec's pre-scan is on, and every
- * decoded frame's shape is checked): a channel's far end may be any process.
+ * Decoding is for untrusted bytes (the codec's pre-scan is on, the fast
+ * reader checks as it reads, and every decoded frame's shape is checked): a
+ * channel's far end may be any process.
  */
 import { FrameKind, type Frame } from '../core/protocol.js';
 import { CodecError, MessageTooLargeError } from '../errors.js';
 import { largeBuffers } from './buffer-pool.js';
 import { AddressDecoder, AddressEncoder, packMessageFrame, unpackMessageFrame } from './codec/address-table.js';
-import { scanCbor } from './codec/cbor-limits.js';
 import { Codec, DEFAULT_LIMITS, type CodecLimits } from './codec/codec.js';
-import { FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder } from './codec/fast-batch.js';
+import { FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder, type FastBatchDecoder } from './codec/fast-batch.js';
 import { ENVELOPE_ROOM, envelopeHead, envelopeHeader } from './envelope.js';
 import { isFrame } from './codec/frame-check.js';
 import { HandleScope, encodeOrUndo, openHandles } from './handles.js';
@@ -84,7 +84,7 @@ export class Channel {
   private readonly received = new AddressDecoder();
   private readonly handles: HandleScope;
   private readonly fast: FastBatchWriter;
-  private readonly fastDecoder = fastBatchDecoder();
+  private readonly fastDecoder: FastBatchDecoder;
   /** The fast writer's destinations: every frame goes to the peer. */
   private readonly toPeer: string[];
   private batch: Frame[] = [];
@@ -106,6 +106,7 @@ export class Channel {
     // A payload leaves room for the envelope's head within the link's frame limit.
     const maxFrameBytes = limits.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes;
     this.codec = new Codec({ ...limits, maxFrameBytes: maxFrameBytes - ENVELOPE_ROOM }, { sequential: true });
+    this.fastDecoder = fastBatchDecoder(this.codec.limits.maxDepth);
     this.header = envelopeHeader(peer, self);
     this.head = envelopeHead(this.header, 0);
     this.fast = new FastBatchWriter(maxFrameBytes - ENVELOPE_ROOM, { bulk: largeBuffers, maxDepth: this.codec.limits.maxDepth });
@@ -148,8 +149,8 @@ export class Channel {
   private receiveFast(payload: Uint8Array, fds: readonly number[], owned: boolean): unknown[] {
     const limits = this.codec.limits;
     if (payload.length > limits.maxFrameBytes) throw new CodecError(`frame too large: ${payload.length} bytes, over maxFrameBytes ${limits.maxFrameBytes}`);
+    // The fast reader checks depth and lengths as it decodes (no scan first: fast-batch-reader.ts).
     const decoded = this.handles.decoding(fds, () => {
-      scanCbor(payload.subarray(1), limits.maxDepth);
       try {
         return this.fastDecoder.decode(payload, owned);
       } catch (error) {

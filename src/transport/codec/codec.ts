@@ -117,7 +117,7 @@ function decodeMessage(data: unknown): object {
 // Node's Latin-1 copy into a string (one byte per character), untyped in @types/node.
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
-function decodeLatin1(data: unknown): string {
+export function decodeLatin1(data: unknown): string {
   if (!(data instanceof Uint8Array)) throw new CodecError(`malformed Latin-1 text (tag ${LATIN1_TAG}): expected a byte string`);
   return latin1Slice.call(data, 0, data.length);
 }
@@ -125,7 +125,7 @@ function decodeLatin1(data: unknown): string {
 /** Byte values at least this large may arrive as views of their record (byte-views.ts); smaller ones are copied, so they do not pin it. */
 const VIEW_MIN_BYTES = 16 * 1024;
 
-function decodeBytes(data: unknown): Uint8Array {
+export function decodeBytes(data: unknown): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new CodecError(`malformed bytes (tag ${BYTES_TAG}): expected a byte string`);
   // new Uint8Array(view) copies, and is a Uint8Array even when the input is a Buffer (slice would not be).
   if (!byteViews.allowed || data.byteLength < VIEW_MIN_BYTES) return new Uint8Array(data);

@@ -18,23 +18,23 @@
  * is told, see thread-link.ts and channel.ts): nothing over the limit is ever
  * built, and a batch of large messages is never one record over the limit.
  *
- * What it writes is CBOR that cbor-x decodes: the batch `[dest, frame, ...]`,
+ * What it writes is CBOR (cbor-x could decode it): the batch `[dest, frame, ...]`,
  * each object a cbor-x record (a definition `tag 0xdfff [id, [keys],
  * values...]` the first time a key list is seen, then `tag 0xe000+id
  * [values...]`). Record ids are per decoder, and the general codec numbers its
- * own, so fast batches are decoded by a decoder of their own: a record
+ * own, so fast batches are decoded by a reader of their own
+ * (fast-batch-reader.ts, which takes only what is written here): a record
  * starting with FAST_BATCH (0xff, a CBOR "break", which no encoded item starts
  * with) is one of ours. Integers of up to 32 bits travel as CBOR integers,
  * other numbers (fractions, -0, NaN, wider values) as float64.
  */
-import { Decoder } from 'cbor-x';
 import { FrameKind, type Frame } from '../../core/protocol.js';
 import type { ActorAddress } from '../../address.js';
 import type { AddressEncoder } from './address-table.js';
 import { ADDRESS_TAG } from './cbor-limits.js';
 import { byteViews } from './byte-views.js';
-import './codec.js'; // registers the decoders of LATIN1_TAG and BYTES_TAG with cbor-x
 import { CborWriter, ValueTooLarge, bytesOf, type BulkBuffers } from './cbor-writer.js';
+import { FastBatchReader } from './fast-batch-reader.js';
 
 export const FAST_BATCH = 0xff;
 /** `encode` refused the first frame: alone, it is over the limit (`refusedBytes` says by how much). */
@@ -290,16 +290,15 @@ export interface FastBatchDecoder {
   readonly tookViews: boolean;
 }
 
-export function fastBatchDecoder(): FastBatchDecoder {
-  // copyBuffers off: LATIN1_TAG and BYTES_TAG read their byte string in place (codec.ts).
-  const decoder = new Decoder({ mapsAsObjects: true, structures: [] } as ConstructorParameters<typeof Decoder>[0]);
+export function fastBatchDecoder(maxDepth = Infinity): FastBatchDecoder {
+  const reader = new FastBatchReader(maxDepth);
   let tookViews = false;
   return {
     decode(record, owned = false) {
       byteViews.allowed = owned;
       byteViews.taken = false;
       try {
-        return decoder.decode(record.subarray(1));
+        return reader.read(record, 1);
       } finally {
         tookViews = byteViews.taken;
         byteViews.allowed = false;
