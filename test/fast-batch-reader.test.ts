@@ -3,6 +3,7 @@
 // writer does not emit is refused with a CodecError, depth is counted as the
 // scan counts it, no declared length may outrun the input, and record keys
 // cannot reach an object's prototype, compiled or not.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActorAddress } from '../src/address.js';
 import { CodecError } from '../src/errors.js';
@@ -73,5 +74,47 @@ describe('fast batch reader', () => {
     for (const [what, bytes] of refused) expect(() => read(bytes), what).toThrow(CodecError);
     // Refused from the head, before anything of that length is allocated.
     expect(() => read([0x9a, 0x7f, 0xff, 0xff, 0xff, 0x01])).toThrow(/declared length too large/);
+  });
+});
+
+describe('fast batch reader on hostile input', () => {
+  /** Only a CodecError, or a batch: never another error, whatever the bytes. */
+  const readOrRefuse = (bytes: Uint8Array): void => {
+    try {
+      expect(Array.isArray(new FastBatchReader(16).read(bytes, 0))).toBe(true);
+    } catch (error) {
+      expect(error).toBeInstanceOf(CodecError);
+    }
+  };
+
+  it('refuses arbitrary bytes with CodecError only', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => readOrRefuse(bytes)), { numRuns: 3000 });
+  });
+
+  it('refuses valid batches with bytes changed or cut with CodecError only', () => {
+    const valid = Uint8Array.from([0x83, ...define(0, ['kind', 'seq', 'ok']), ...text('update'), 7, 0xf5, ...refer(0, 3), ...text('x'), 8, 0xf4, 0x82, 1, ...text('two')]);
+    fc.assert(
+      fc.property(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(valid.length), (at, value, cut) => {
+        const changed = valid.slice(0, Math.max(1, cut));
+        if (at < changed.length) changed[at] = value;
+        readOrRefuse(changed);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never compiles a key list that is not plain identifiers: such keys stay data', () => {
+    const hostile = '":(pwned=1),"';
+    const reader = new FastBatchReader(16);
+    const got = [reader.read(Uint8Array.from([0x81, ...define(0, [hostile, 'ok']), 1, 2]), 0)[0]];
+    for (let n = 0; n < 5; n++) got.push(reader.read(Uint8Array.from([0x81, ...refer(0, 2), n, 0xf5]), 0)[0]);
+    expect(got.at(-1)).toEqual({ [hostile]: 4, ok: true });
+    expect((globalThis as Record<string, unknown>).pwned).toBeUndefined();
+    // Read by the loop, never by a compiled literal (plain keys are compiled after two uses).
+    const shapes = (reader as unknown as { shapes: Array<{ build: unknown } | null> }).shapes;
+    expect(shapes[0]!.build).toBeNull();
+    reader.read(Uint8Array.from([0x81, ...define(1, ['kind', 'seq']), 1, 2]), 0);
+    for (let n = 0; n < 5; n++) reader.read(Uint8Array.from([0x81, ...refer(1, 2), n, n]), 0);
+    expect(shapes[1]!.build).not.toBeNull();
   });
 });

@@ -55,6 +55,8 @@ interface Shape {
   readonly keys: readonly string[];
   uses: number;
   build: Build | null;
+  /** Every key is a plain identifier (PLAIN_KEY): only then is an object literal compiled. */
+  readonly compilable: boolean;
 }
 
 export class FastBatchReader {
@@ -225,7 +227,7 @@ export class FastBatchReader {
       const key = this.text(this.expect(3, 'a record key'));
       keys[i] = key === '__proto__' ? '__proto_' : key;
     }
-    const shape: Shape = { keys, uses: 0, build: null };
+    const shape: Shape = { keys, uses: 0, build: null, compilable: keys.every((key) => PLAIN_KEY.test(key)) };
     this.shapes[id] = shape;
     return shape;
   }
@@ -234,7 +236,7 @@ export class FastBatchReader {
   private object(shape: Shape, depth: number): Record<string, unknown> {
     this.opens(depth);
     let build = shape.build;
-    if (build === null && ++shape.uses > COMPILE_AFTER) build = shape.build = compile(shape.keys);
+    if (build === null && ++shape.uses > COMPILE_AFTER && shape.compilable) build = shape.build = compile(shape.keys);
     if (build !== null) {
       // A value that throws abandons the whole batch, and `read` starts afresh: no finally needed.
       const outer = this.depth;
@@ -270,7 +272,15 @@ function ascii(b: Uint8Array, at: number, n: number): string {
   }
 }
 
-/** An object literal of `keys`, each value read in order (keys quoted, so any text is a safe property name). */
+/**
+ * Keys that may go into a compiled object literal: identifiers of ASCII
+ * letters, digits, `_` and `$` (what messages' keys almost always are).
+ * JSON.stringify would quote any text safely, but bytes from another process
+ * are never made into code beyond this: other key lists take the loop.
+ */
+const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
+
+/** An object literal of `keys` (each matches PLAIN_KEY; `__proto__` was renamed), each value read in order. */
 function compile(keys: readonly string[]): Build {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('r', `return {${keys.map((key) => `${JSON.stringify(key)}:r()`).join(',')}}`) as Build;
