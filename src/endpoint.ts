@@ -152,36 +152,7 @@ function checkTimeout(timeoutMs: number | undefined, verb: string): void {
   }
 }
 
-/**
- * A one-shot reply cell for internal requests (create acks, control acks):
- * resolves with the first message and removes itself.
- */
-export function replyOnce<T>(
-  kernel: Kernel,
-  timeoutMs: number,
-  what: string,
-): { address: ActorAddress; reply: Promise<T>; cancel(): void } {
-  let cell: Cell;
-  let timer: ReturnType<typeof setTimeout>;
-  const reply = new Promise<T>((resolve, reject) => {
-    cell = kernel.createEndpoint({
-      receiveMessage: (message) => {
-        clearTimeout(timer);
-        kernel.removeEndpoint(cell);
-        resolve(message as T);
-      },
-    });
-    timer = setTimeout(() => {
-      kernel.removeEndpoint(cell);
-      reject(new ActorTimeoutError(`${what}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  const cancel = (): void => {
-    clearTimeout(timer);
-    kernel.removeEndpoint(cell);
-  };
-  return { address: cell!.address, reply, cancel };
-}
+export { replyOnce } from './core/reply-once.js';
 
 /**
  * The face a system and a client share: a main endpoint for `tell` / `ask` /

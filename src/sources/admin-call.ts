@@ -5,9 +5,8 @@
  */
 import type { ActorAddress } from '../address.js';
 import type { AdminOp } from '../core/admin-request.js';
-import type { Cell } from '../core/cell.js';
 import type { SourceRequester } from '../core/host.js';
-import { ActorTimeoutError } from '../errors.js';
+import { replyOnce } from '../core/reply-once.js';
 
 export interface AdminCall<T> {
   readonly reply: Promise<T>;
@@ -26,23 +25,7 @@ export function callAdmin<T>(
   what: string,
   send: (op: AdminOp) => void = (o) => kernel.admin(o),
 ): AdminCall<T> {
-  let cell!: Cell;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const reply = new Promise<T>((resolve, reject) => {
-    cell = kernel.createEndpoint({
-      receiveMessage: (message) => {
-        clearTimeout(timer);
-        kernel.removeEndpoint(cell);
-        resolve(message as T);
-      },
-    });
-    timer = setTimeout(() => {
-      kernel.removeEndpoint(cell);
-      reject(new ActorTimeoutError(`${what}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    // A guard against an admin that is gone, not a reason to keep the process alive.
-    timer.unref();
-  });
-  send(op(cell.address));
-  return { reply, address: cell.address };
+  const { address, reply } = replyOnce<T>(kernel, timeoutMs, what, true);
+  send(op(address));
+  return { reply, address };
 }
