@@ -2,6 +2,8 @@
 // byte stream cut anywhere, without copying bodies: the least a receiver of
 // framed messages must do.
 
+import { pingPong } from './threads.js';
+
 export function frameCounter(onFrames) {
   const header = Buffer.alloc(4);
   let have = 0; // header bytes held from a previous chunk
@@ -37,4 +39,25 @@ export function frameCounter(onFrames) {
     }
     if (frames) onFrames(frames);
   };
+}
+
+/**
+ * p50 of round trips of one 64-byte frame over `sock` to an echoing peer
+ * (500 untimed first), in µs; `rounds` timed.
+ */
+export async function framePingPong(sock, rounds) {
+  const frame = Buffer.alloc(64, 1);
+  frame.writeUInt32LE(60, 0);
+  let got = 0;
+  let reply = null;
+  sock.on('data', (d) => {
+    got += d.length;
+    if (got >= 64) {
+      got -= 64;
+      reply();
+    }
+  });
+  const trip = (n) => pingPong(n, () => sock.write(frame), (f) => (reply = f));
+  await trip(500);
+  return trip(rounds);
 }

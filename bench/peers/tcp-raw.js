@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { now, rate } from '../lib/measure.js';
-import { frameCounter } from '../helpers/frames.js';
-import { pingPong } from '../helpers/threads.js';
+import { frameCounter, framePingPong } from '../helpers/frames.js';
 
 const ONEWAY = 'limit.tcp.oneway_coalesced.msgs_per_s';
 const PINGPONG = 'limit.tcp.pingpong.p50_us';
@@ -50,20 +49,7 @@ export default {
       ctx.report(ONEWAY, await oneway(server, n), 'msgs/s');
 
       const { sock, child } = await connectChild(server, ['echo']);
-      const frame = Buffer.alloc(64, 1);
-      frame.writeUInt32LE(60, 0);
-      let got = 0;
-      let reply = null;
-      sock.on('data', (d) => {
-        got += d.length;
-        if (got >= 64) {
-          got -= 64;
-          reply();
-        }
-      });
-      const trip = (rounds) => pingPong(rounds, () => sock.write(frame), (f) => (reply = f));
-      await trip(500);
-      ctx.report(PINGPONG, await trip(ctx.pick(20_000, 2_000)), 'us');
+      ctx.report(PINGPONG, await framePingPong(sock, ctx.pick(20_000, 2_000)), 'us');
       sock.destroy();
       await once(child, 'exit');
     } finally {

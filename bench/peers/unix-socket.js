@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { now, rate } from '../lib/measure.js';
-import { frameCounter } from '../helpers/frames.js';
-import { pingPong } from '../helpers/threads.js';
+import { frameCounter, framePingPong } from '../helpers/frames.js';
 
 const ONEWAY = 'peer.unix_socket.oneway_coalesced.msgs_per_s';
 const PINGPONG = 'peer.unix_socket.pingpong.p50_us';
@@ -54,20 +53,7 @@ export default {
       ctx.report(ONEWAY, await oneway(server, path, n), 'msgs/s');
 
       const { sock, child } = await connectChild(server, path, ['echo']);
-      const frame = Buffer.alloc(64, 1);
-      frame.writeUInt32LE(60, 0);
-      let got = 0;
-      let reply = null;
-      sock.on('data', (d) => {
-        got += d.length;
-        if (got >= 64) {
-          got -= 64;
-          reply();
-        }
-      });
-      const trip = (rounds) => pingPong(rounds, () => sock.write(frame), (f) => (reply = f));
-      await trip(500);
-      ctx.report(PINGPONG, await trip(ctx.pick(20_000, 2_000)), 'us');
+      ctx.report(PINGPONG, await framePingPong(sock, ctx.pick(20_000, 2_000)), 'us');
       sock.destroy();
       await once(child, 'exit');
     } finally {
