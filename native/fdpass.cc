@@ -34,15 +34,31 @@ bool GetFd(const Napi::Value& value, int* fd) {
   return true;
 }
 
+// What socketPair() asks for as each end's send buffer. On a Unix stream
+// socket the sender's buffer is all there is between the two processes (the
+// kernel queues the skbs on the receiver but charges them to the sender), and
+// the default (net.core.wmem_default, 208 KiB) is less than one large record:
+// a 1 MiB record then crosses in five or more hand-offs, each a wake-up of
+// both processes, and on a busy machine each hand-off waits for a core. The
+// kernel doubles the value asked for and caps it at twice net.core.wmem_max,
+// silently, so on a machine that allows less this asks for what it allows.
+// Only bytes actually queued use memory.
+constexpr int kSendBufferBytes = 2 * 1024 * 1024;
+
 // socketPair(): [number, number]. A connected AF_UNIX stream pair, both ends
 // non-blocking and close-on-exec (a child that should inherit one end gets it
-// through spawn's stdio array, which dup2()s it and so clears close-on-exec).
+// through spawn's stdio array, which dup2()s it and so clears close-on-exec),
+// with send buffers of kSendBufferBytes where the system allows.
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
     ErrnoError(env, errno, "socketpair").ThrowAsJavaScriptException();
     return Napi::Value();
+  }
+  for (int fd : fds) {
+    // A failure leaves the default buffer: slower for large records, never wrong.
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferBytes, sizeof kSendBufferBytes);
   }
   Napi::Array pair = Napi::Array::New(env, 2);
   pair.Set(uint32_t(0), Napi::Number::New(env, fds[0]));

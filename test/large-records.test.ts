@@ -10,7 +10,7 @@ import { ActorAddress } from '../src/address.js';
 import { FrameKind, type Frame } from '../src/core/protocol.js';
 import { CodecError, MessageTooLargeError } from '../src/errors.js';
 import { nativeStatus, requireNative } from '../src/native.js';
-import { BufferPool, largeBuffers } from '../src/transport/buffer-pool.js';
+import { BufferPool, doneWith, largeBuffers } from '../src/transport/buffer-pool.js';
 import { FdLink, type RecordLinkHandlers } from '../src/transport/fd-link.js';
 import { TsFramer } from '../src/transport/framing.js';
 import { checkMessageSize } from '../src/transport/message-size.js';
@@ -184,6 +184,33 @@ describe.runIf(nativeStatus().available)('fd links with large records', () => {
     expect(largeBuffers.take(3 << 20).buffer === pooled.buffer).toBe(true);
     await sender.end();
     expect(await ended).toBeUndefined();
+  });
+
+  it('reuses the buffers of a whole window of records queued at once (32 of 1 MiB), not just a few', async () => {
+    const [a, b] = addon.socketPair();
+    let got = 0;
+    // Both ends share this thread's pool here: the reader's frame buffers come from it too, and go back as a receiver's do.
+    const known = new Set<ArrayBufferLike>();
+    const onRecord = (record: Uint8Array): void => {
+      got++;
+      known.add(record.buffer);
+      doneWith(record);
+    };
+    const sender = new FdLink(a, 64 << 20, () => 0, { onRecord: () => undefined, onClosed: () => undefined });
+    const reader = new FdLink(b, 64 << 20, () => 0, { onRecord, onClosed: () => undefined });
+    const window = () => Array.from({ length: 32 }, () => largeBuffers.take(1 << 20));
+    const first = window();
+    for (const buffer of first) {
+      known.add(buffer.buffer);
+      sender.write(buffer.subarray(0, 1 << 20), undefined, buffer.buffer as ArrayBuffer);
+    }
+    await until(() => got === 32);
+    // Every buffer of the next window comes from the pool: none is new memory.
+    const again = window();
+    expect(again.filter((buffer) => !known.has(buffer.buffer)).length).toBe(0);
+    for (const buffer of again) largeBuffers.give(buffer.buffer as ArrayBuffer);
+    await sender.end();
+    reader.destroy(new Error('test over'));
   });
 });
 
