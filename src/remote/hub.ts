@@ -115,6 +115,7 @@ export class RemoteHub implements HubPort {
       capabilities: this.kernel.capabilities,
       name: hostName,
       token: '',
+      linkSpinUs: 0,
       thespisRoot: THESPIS_ROOT,
     };
     this.hosts.set(id, host);
