@@ -61,6 +61,8 @@ export class StdioLink extends OutputStreamLink {
   private spinQueued = false;
   private sleptAt = 0;
   private pollBuffer: Buffer | null = null;
+  /** Reads that polling made (the rest came through the stream). */
+  polledReads = 0;
   private readonly spinBound = (): void => this.spinNow();
   private readonly pollBound = (): boolean => this.poll();
 
@@ -73,6 +75,8 @@ export class StdioLink extends OutputStreamLink {
     leftover?: Uint8Array,
     /** Longest poll after a batch, in µs (0: never; see above). */
     spinUs = 0,
+    /** Whether polling is allowed now (the machine has a core to spare). */
+    private readonly mayPoll: () => boolean = machineHasSpareCore,
   ) {
     super(output, createFramer(maxFrameBytes), handlers, 'a remote host link cannot carry file descriptors');
     this.fd = (input as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
@@ -128,7 +132,7 @@ export class StdioLink extends OutputStreamLink {
   private afterBatch(bytes: number): void {
     const spin = this.spin;
     if (spin === null || this.closed) return;
-    if (spin.budgetUs > 0 && bytes < POLL_AFTER_BYTES_UNDER && machineHasSpareCore()) {
+    if (spin.budgetUs > 0 && bytes < POLL_AFTER_BYTES_UNDER && this.mayPoll()) {
       if (!this.spinQueued) {
         this.spinQueued = true;
         setImmediate(this.spinBound);
@@ -167,6 +171,7 @@ export class StdioLink extends OutputStreamLink {
       this.finish(undefined);
       return false;
     }
+    this.polledReads++;
     // The framer may keep views of what it is given (framing.ts): it gets bytes of its own.
     this.push(Buffer.from(buffer.subarray(0, n)));
     this.afterBatch(n);
