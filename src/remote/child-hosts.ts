@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS } from '../transport/codec/codec.js';
 import { bootstrap, endChild, newToken } from './bootstrap.js';
 import { methodCommand } from './methods.js';
 import type { MethodSpec, RemoteBoot, RuntimeParts } from './protocol.js';
-import { StdioLink } from './stdio-link.js';
+import { STDIO_LINK_SPIN_US, StdioLink } from './stdio-link.js';
 import type { RecordBytes } from '../transport/record-writes.js';
 
 const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
@@ -139,10 +139,22 @@ export interface ChildLinkHandlers {
   onClosed(link: ChildLink, error: Error | undefined): void;
 }
 
+/**
+ * Polling after a batch (stdio-link.ts) pays when the link's other end is
+ * the host's node itself: local, sudo and su hand it the link's descriptors.
+ * Over ssh the other end is the ssh client, with sshd and the network behind
+ * it: the reply comes long after any poll, and polling there takes a core
+ * that ssh needs.
+ */
+function linkSpinUs(spec: MethodSpec): number {
+  return spec.method === 'ssh' ? 0 : STDIO_LINK_SPIN_US;
+}
+
 /** Starts a host by `spec` and boots `boot` in it; resolves with its link. */
 export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payloads: PayloadBuilder, handlers: ChildLinkHandlers, signal?: AbortSignal): Promise<ChildLink> {
   const token = newToken();
-  const withToken = { ...boot, token };
+  const spinUs = linkSpinUs(spec);
+  const withToken = { ...boot, token, linkSpinUs: spinUs };
   const command = methodCommand(spec, token);
   const booted = await bootstrap({
     argv: command.argv,
@@ -164,6 +176,7 @@ export async function startChildHost(spec: MethodSpec, boot: RemoteBoot, payload
     DEFAULT_LIMITS.maxFrameBytes,
     { onRecord: (record) => handlers.onRecord(link!, record), onClosed: (error) => handlers.onClosed(link!, error) },
     booted.leftover,
+    spinUs,
   );
   link = new ChildLink(boot.kernelId, booted.child, stream, booted.logs);
   return link;

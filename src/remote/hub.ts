@@ -16,6 +16,7 @@
  * (an endpoint on the main kernel, `<main>.remote`) and each agent.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ActorAddress } from '../address.js';
@@ -83,6 +84,8 @@ export class RemoteHub implements HubPort {
     private readonly router: Router,
     private readonly log: (record: LogRecord) => void,
   ) {
+    // Every boot in progress listens on it: 16 hosts connected at once are not a leak.
+    setMaxListeners(0, this.stopping.signal);
     this.service = kernel.createEndpoint({ receiveMessage: (message, from) => this.serve(message, from) }, `${kernel.id}.remote`);
   }
 
@@ -115,6 +118,7 @@ export class RemoteHub implements HubPort {
       capabilities: this.kernel.capabilities,
       name: hostName,
       token: '',
+      linkSpinUs: 0,
       thespisRoot: THESPIS_ROOT,
     };
     this.hosts.set(id, host);

@@ -21,6 +21,8 @@ export interface RemoteBoot {
   name: string;
   /** Random per boot: the ready marker carries it. */
   token: string;
+  /** How long the host's link to its parent polls after a batch, in µs (stdio-link.ts; 0 when the link goes through ssh). */
+  linkSpinUs: number;
   /** The parent's thespis package root: modules under it are the runtime the host already runs. */
   thespisRoot: string;
 }

@@ -9,18 +9,62 @@
  * Large records are written beside their headers (one writev), not copied
  * behind them.
  *
- * No polling after a batch (process links spin briefly, fd-link.ts): measured
- * here on the 2-core machines, a 50 µs adaptive spin on these pipes made a
- * call's round trip 2.5x slower and file transfers 25% slower, because a host
- * spinning holds the core the other side needs.
+ * Polling after a batch. Waking a process that sleeps on an idle core costs
+ * more than the rest of a call's round trip: measured here (2 vCPUs under
+ * KVM, the idle core halted), a bare ping-pong over two pipes between two
+ * node processes takes ~12 µs when both run on one core and ~120 µs when
+ * each wakes the other on its own core, and a call's round trip was 147 µs,
+ * ~120 of them wake-ups (each write() that wakes the peer spends ~15 µs
+ * sending it the interrupt, and the peer's core takes tens of µs to resume).
+ * So, when the link goes straight to the peer's node (not through ssh), once
+ * a batch of small records came in and this turn's replies are out, the link
+ * polls its own descriptor (libuv keeps it non-blocking) with reads for a
+ * budget that adapts (ring-spin.ts): an exchange of calls then pays no
+ * wake-ups, and a link that receives sporadically stops polling after a few
+ * misses. Polling only while the machine has a core to spare beyond the two
+ * ends (spare-core.ts), after small batches only (a transfer's chunks keep
+ * the link busy by themselves; polling there took the core the other side,
+ * ssh or a file, needed: transfers were 25% slower), and never while the
+ * stream holds unread data (bytes cannot pass each other).
  */
+import { readSync, writevSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { machineHasSpareCore } from '../net/spare-core.js';
+import { AdaptiveSpin } from '../transport/ring/ring-spin.js';
 import type { RecordLinkHandlers } from '../transport/fd-link.js';
 import { createFramer } from '../transport/framing.js';
+import type { Write } from '../transport/record-writes.js';
 import { OutputStreamLink } from '../transport/stream-link.js';
 
+/** The longest poll after a batch on a link straight to a peer's node, in µs (as process links). */
+export const STDIO_LINK_SPIN_US = 50;
+/** A batch at least this large is a transfer's, not a conversation's: no poll after it. */
+const POLL_AFTER_BYTES_UNDER = 16 * 1024;
+const POLL_READ_BYTES = 64 * 1024;
+/** A flush this small, into an empty stream, is written here at once (see writeOut). */
+const DIRECT_WRITE_MAX_BYTES = 64 * 1024;
+
 export class StdioLink extends OutputStreamLink {
-  private readonly onData = (chunk: Buffer): void => this.push(chunk);
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.sleptAt > 0) {
+      this.spin!.slept((performance.now() - this.sleptAt) * 1000);
+      this.sleptAt = 0;
+    }
+    this.push(chunk);
+    this.afterBatch(chunk.length);
+  };
+  private readonly spin: AdaptiveSpin | null;
+  /** The input's descriptor (polled), when it has one. */
+  private readonly fd: number;
+  /** The output's descriptor (written directly), when it has one. */
+  private readonly outFd: number;
+  private spinQueued = false;
+  private sleptAt = 0;
+  private pollBuffer: Buffer | null = null;
+  /** Reads that polling made (the rest came through the stream). */
+  polledReads = 0;
+  private readonly spinBound = (): void => this.spinNow();
+  private readonly pollBound = (): boolean => this.poll();
 
   constructor(
     private readonly input: Readable,
@@ -29,8 +73,15 @@ export class StdioLink extends OutputStreamLink {
     handlers: RecordLinkHandlers,
     /** Bytes read before the link began (after the boot marker). */
     leftover?: Uint8Array,
+    /** Longest poll after a batch, in µs (0: never; see above). */
+    spinUs = 0,
+    /** Whether polling is allowed now (the machine has a core to spare). */
+    private readonly mayPoll: () => boolean = machineHasSpareCore,
   ) {
     super(output, createFramer(maxFrameBytes), handlers, 'a remote host link cannot carry file descriptors');
+    this.fd = (input as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    this.outFd = (output as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    this.spin = spinUs > 0 && this.fd >= 0 ? new AdaptiveSpin(spinUs) : null;
     input.on('data', this.onData);
     input.once('end', () => this.finish(undefined));
     input.once('close', () => this.finish(undefined));
@@ -38,6 +89,93 @@ export class StdioLink extends OutputStreamLink {
     output.on('error', (error: Error) => this.finish(error));
     if (leftover !== undefined && leftover.length > 0) queueMicrotask(() => this.push(leftover));
     input.resume();
+  }
+
+  /**
+   * A call's request or reply is one small write into an empty stream: it is
+   * written here with one writev on the stream's own descriptor (which libuv
+   * keeps non-blocking), not through the stream's cork, buffer and write
+   * request, which in a host woken for one call cost more than the write.
+   * Whatever the pipe does not take goes to the stream after it (the stream
+   * was empty, so order holds); anything else takes the stream's way.
+   */
+  protected override writeOut(writes: readonly Write[]): void {
+    const output = this.output;
+    if (this.outFd < 0 || writes.length !== 1 || output.writableLength > 0 || output.writableCorked > 0) return super.writeOut(writes);
+    const parts = writes[0]!.parts;
+    let bytes = 0;
+    for (const part of parts) bytes += part.byteLength;
+    if (bytes > DIRECT_WRITE_MAX_BYTES) return super.writeOut(writes);
+    let written: number;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      written = writevSync(this.outFd, parts as NodeJS.ArrayBufferView[]);
+    } catch {
+      written = 0; // EAGAIN (a full pipe), or an error the stream reports when it writes
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    if (written === bytes) return;
+    const rest: Uint8Array[] = [];
+    for (const part of parts) {
+      if (written >= part.byteLength) written -= part.byteLength;
+      else {
+        rest.push(written > 0 ? part.subarray(written) : part);
+        written = 0;
+      }
+    }
+    super.writeOut([{ ...writes[0]!, parts: rest }]);
+  }
+
+  /** Records just came: the peer likely answers what we send back, so poll a little once this turn's replies are out. */
+  private afterBatch(bytes: number): void {
+    const spin = this.spin;
+    if (spin === null || this.closed) return;
+    if (spin.budgetUs > 0 && bytes < POLL_AFTER_BYTES_UNDER && this.mayPoll()) {
+      if (!this.spinQueued) {
+        this.spinQueued = true;
+        setImmediate(this.spinBound);
+      }
+    } else this.sleptAt = performance.now();
+  }
+
+  private spinNow(): void {
+    this.spinQueued = false;
+    if (this.closed) return;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // each empty poll throws EAGAIN: no stack to capture makes that cheap (~4 µs, not ~8)
+    let caught: boolean;
+    try {
+      caught = this.spin!.spinUntil(this.pollBound);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    if (!caught) this.sleptAt = performance.now();
+  }
+
+  /** One non-blocking read of the input; true when bytes came (and were handled: their batch polls again). */
+  private poll(): boolean {
+    const input = this.input;
+    if (this.closed || input.readableLength > 0 || input.readableFlowing !== true) return false;
+    const buffer = (this.pollBuffer ??= Buffer.allocUnsafe(POLL_READ_BYTES));
+    let n: number;
+    try {
+      n = readSync(this.fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EAGAIN') return false;
+      this.finish(error as Error);
+      return false;
+    }
+    if (n === 0) {
+      this.finish(undefined);
+      return false;
+    }
+    this.polledReads++;
+    // The framer may keep views of what it is given (framing.ts): it gets bytes of its own.
+    this.push(Buffer.from(buffer.subarray(0, n)));
+    this.afterBatch(n);
+    return true;
   }
 
   /** Bytes written and not yet taken by the stream (for flow control by the callers). */

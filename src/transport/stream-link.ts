@@ -22,7 +22,7 @@ import { closeAll, type RecordLink, type RecordLinkHandlers } from './fd-link.js
 import { frameBuffer } from './buffer-pool.js';
 import { TsFramer, type Framer } from './framing.js';
 import { LINK_HIGH_WATER_BYTES } from './link.js';
-import { planWrites, recordLength, type RecordBytes } from './record-writes.js';
+import { planWrites, recordLength, type RecordBytes, type Write } from './record-writes.js';
 
 const NO_FDS: number[] = [];
 
@@ -86,14 +86,20 @@ export abstract class OutputStreamLink implements RecordLink {
     const writes = planWrites(this.queue, [], []);
     this.queue = [];
     this.queuedRecordBytes = 0;
+    this.writeOut(writes);
     const output = this.output;
-    output.cork();
-    for (const write of writes) for (const part of write.parts) output.write(part);
-    output.uncork();
     if (!this.congested && output.writableLength > LINK_HIGH_WATER_BYTES) {
       this.congested = true;
       this.onCongestion?.(true);
     }
+  }
+
+  /** Hands one flush's writes to the stream (a subclass may write some itself first, in order). */
+  protected writeOut(writes: readonly Write[]): void {
+    const output = this.output;
+    output.cork();
+    for (const write of writes) for (const part of write.parts) output.write(part);
+    output.uncork();
   }
 
   /** Bytes of the stream (also those someone else read off it first, after a handshake). */

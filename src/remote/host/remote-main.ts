@@ -44,6 +44,8 @@ export function runRemote(parts: RuntimeParts, boot: RemoteBoot): void {
       onRecord: (record) => host!.fromParent(record),
       onClosed: leave,
     },
+    undefined,
+    boot.linkSpinUs,
   );
   host = makeRemoteKernel(boot, link);
   agent = new Agent(host, new PayloadBuilder(() => parts));
