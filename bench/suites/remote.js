@@ -38,7 +38,9 @@ export default {
   figures: Object.values(F),
   compare: [
     { figure: F.bootLocal, against: 'peer.mitogen.boot.local_ms', ratio: 'remote.boot.local_vs_mitogen' },
+    { figure: F.bootLocal, against: 'peer.node_spawn.start_ms' },
     { figure: F.bootSsh, against: 'peer.mitogen.boot.ssh_ms', ratio: 'remote.boot.ssh_vs_mitogen' },
+    { figure: F.bootSsh, against: 'limit.ssh.node_ms' },
     { figure: F.rtt, against: 'peer.mitogen.call.rtt_us', ratio: 'remote.call.rtt_vs_mitogen' },
     { figure: F.fanout, against: 'peer.mitogen.fanout16.ms', ratio: 'remote.fanout16.vs_mitogen' },
     { figure: F.file, against: 'peer.scp.mib_per_s', ratio: 'remote.file.vs_scp' },
