@@ -4,7 +4,7 @@
 #include "common.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 4));
+  exports.Set("abiVersion", Napi::Number::New(env, 5));
   thespis::InitFraming(env, exports);
   thespis::InitFdPass(env, exports);
   thespis::InitFdWatch(env, exports);

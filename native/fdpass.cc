@@ -34,31 +34,15 @@ bool GetFd(const Napi::Value& value, int* fd) {
   return true;
 }
 
-// What socketPair() asks for as each end's send buffer. On a Unix stream
-// socket the sender's buffer is all there is between the two processes (the
-// kernel queues the skbs on the receiver but charges them to the sender), and
-// the default (net.core.wmem_default, 208 KiB) is less than one large record:
-// a 1 MiB record then crosses in five or more hand-offs, each a wake-up of
-// both processes, and on a busy machine each hand-off waits for a core. The
-// kernel doubles the value asked for and caps it at twice net.core.wmem_max,
-// silently, so on a machine that allows less this asks for what it allows.
-// Only bytes actually queued use memory.
-constexpr int kSendBufferBytes = 2 * 1024 * 1024;
-
 // socketPair(): [number, number]. A connected AF_UNIX stream pair, both ends
 // non-blocking and close-on-exec (a child that should inherit one end gets it
-// through spawn's stdio array, which dup2()s it and so clears close-on-exec),
-// with send buffers of kSendBufferBytes where the system allows.
+// through spawn's stdio array, which dup2()s it and so clears close-on-exec).
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
     ErrnoError(env, errno, "socketpair").ThrowAsJavaScriptException();
     return Napi::Value();
-  }
-  for (int fd : fds) {
-    // A failure leaves the default buffer: slower for large records, never wrong.
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferBytes, sizeof kSendBufferBytes);
   }
   Napi::Array pair = Napi::Array::New(env, 2);
   pair.Set(uint32_t(0), Napi::Number::New(env, fds[0]));
@@ -318,6 +302,37 @@ Napi::Value ShutdownWrite(const Napi::CallbackInfo& info) {
   return Napi::Value();
 }
 
+// setSendBuffer(fd, bytes): the socket's send buffer (SO_SNDBUF) before the
+// call, in bytes as the kernel counts them; then asks for `bytes` (0: only
+// reads it). Linux doubles what is asked, for its bookkeeping, and caps it at
+// twice net.core.wmem_max without saying so: asking for half of a value read
+// earlier restores that value.
+Napi::Value SetSendBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (info.Length() < 2 || !GetFd(info[0], &fd) || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "setSendBuffer(fd: number, bytes: number)").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  const double asked = info[1].As<Napi::Number>().DoubleValue();
+  if (!(asked >= 0 && asked <= 1073741824.0)) {
+    Napi::RangeError::New(env, "setSendBuffer: bytes must be between 0 and 1 GiB").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  int before = 0;
+  socklen_t length = sizeof before;
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &before, &length) != 0) {
+    ErrnoError(env, errno, "getsockopt").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  const int bytes = static_cast<int>(asked);
+  if (bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0) {
+    ErrnoError(env, errno, "setsockopt").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, before);
+}
+
 }  // namespace
 
 void InitFdPass(Napi::Env env, Napi::Object exports) {
@@ -327,6 +342,7 @@ void InitFdPass(Napi::Env env, Napi::Object exports) {
   exports.Set("recvFdsInto", Napi::Function::New<RecvFdsInto>(env, "recvFdsInto"));
   exports.Set("dupFd", Napi::Function::New<DupFd>(env, "dupFd"));
   exports.Set("shutdownWrite", Napi::Function::New<ShutdownWrite>(env, "shutdownWrite"));
+  exports.Set("setSendBuffer", Napi::Function::New<SetSendBuffer>(env, "setSendBuffer"));
 }
 
 }  // namespace thespis

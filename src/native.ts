@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeAddonMissingError } from './errors.js';
 
 /** The ABI this file was written against; bumped with native/addon.cc. */
-const EXPECTED_ABI = 4;
+const EXPECTED_ABI = 5;
 
 /** Incremental length-prefixed frame parser (native/framing.cc). */
 export interface AddonFramer {
@@ -110,6 +110,12 @@ export interface NativeAddon {
   dupFd(fd: number): number;
   /** `shutdown(fd, SHUT_WR)`: the peer reads end of stream; reading goes on. */
   shutdownWrite(fd: number): void;
+  /**
+   * The socket's send buffer (SO_SNDBUF, as the kernel counts it) before the
+   * call; then asks for `bytes` (0: only reads it). Linux doubles what is
+   * asked and caps it at twice net.core.wmem_max.
+   */
+  setSendBuffer(fd: number, bytes: number): number;
   readonly FdWatcher: FdWatcherConstructor;
 
   // fork and reaping (native/fork.cc, native/reap.cc); main thread only.
@@ -146,7 +152,7 @@ export interface NativeStatus {
 /** The members each feature needs, for error messages that name the gap. */
 const FEATURE_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   framing: ['Framer', 'encodeFrames'],
-  fdpass: ['socketPair', 'sendFds', 'recvFds', 'recvFdsInto', 'dupFd', 'shutdownWrite', 'FdWatcher'],
+  fdpass: ['socketPair', 'sendFds', 'recvFds', 'recvFdsInto', 'dupFd', 'shutdownWrite', 'setSendBuffer', 'FdWatcher'],
   fork: ['fork', 'exitNow', 'getpid', 'getppid', 'onChildExit', 'reapChildren', 'forkedChildren'],
 };
 const ALL_MEMBERS = [...new Set(Object.values(FEATURE_MEMBERS).flat())];

@@ -4,7 +4,7 @@
 // the record cap of a ring reader, and the send-time size check.
 import { createHash } from 'node:crypto';
 import { joinRecord } from '../src/transport/record-writes.js';
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActorAddress } from '../src/address.js';
 import { FrameKind, type Frame } from '../src/core/protocol.js';
@@ -184,6 +184,30 @@ describe.runIf(nativeStatus().available)('fd links with large records', () => {
     expect(largeBuffers.take(3 << 20).buffer === pooled.buffer).toBe(true);
     await sender.end();
     expect(await ended).toBeUndefined();
+  });
+
+  it('widens the send buffer for large records, and narrows it for the small records after them', async () => {
+    const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+    const wmemDefault = Number(readFileSync('/proc/sys/net/core/wmem_default', 'utf8'));
+    const wide = Math.min(4 << 20, 2 * wmemMax);
+    const [a, b] = addon.socketPair();
+    try {
+      const sender = new FdLink(a, 64 << 20, () => 0, { onRecord: () => undefined, onClosed: () => undefined });
+      // Nobody reads b. A large record, more than the default buffer holds, goes into the kernel whole...
+      const large = Math.max(256 << 10, Math.floor(wide * 0.6));
+      expect(large).toBeGreaterThan(wmemDefault);
+      sender.write(bytes(large, 1));
+      await until(() => sender.queuedBytes === 0);
+      expect(addon.setSendBuffer(a, 0)).toBe(wide);
+      // ...and small records after it have the default again: they wait in the link, where flow control counts them.
+      for (let i = 0; i < 64; i++) sender.write(bytes(1000, i));
+      expect(addon.setSendBuffer(a, 0)).toBe(wmemDefault);
+      await Promise.resolve();
+      expect(sender.queuedBytes).toBe(64 * 1004);
+      sender.destroy(new Error('test over'));
+    } finally {
+      closeSync(b);
+    }
   });
 
   it('reuses the buffers of a whole window of records queued at once (32 of 1 MiB), not just a few', async () => {

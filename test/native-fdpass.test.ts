@@ -126,21 +126,31 @@ describe('fd passing within one process', () => {
     expect(received).toBe(sent);
   });
 
-  it('gives socket pairs a send buffer of about 4 MiB where the system allows (a large record in few hand-offs)', () => {
-    // The kernel doubles what is asked (2 MiB) and caps it at twice net.core.wmem_max.
+  it('sets the send buffer of a socket pair, and says what it was (the kernel doubles what is asked, up to twice wmem_max)', () => {
     const wmemMax = Number(fs.readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
     const wmemDefault = Number(fs.readFileSync('/proc/sys/net/core/wmem_default', 'utf8'));
-    const allowed = Math.min(4 * 1024 * 1024, 2 * wmemMax);
     const [a] = pair();
-    const block = new Uint8Array(65536);
-    let sent = 0;
-    for (let result = 0; result >= 0; ) {
-      result = addon.sendFds(a, block, []);
-      if (result > 0) sent += result;
-    }
+    const fill = (): number => {
+      const block = new Uint8Array(65536);
+      let sent = 0;
+      for (let result = 0; result >= 0; ) {
+        result = addon.sendFds(a, block, []);
+        if (result > 0) sent += result;
+      }
+      return sent;
+    };
+    expect(addon.setSendBuffer(a, 0)).toBe(wmemDefault); // 0 only reads it
+    expect(addon.setSendBuffer(a, 2 * 1024 * 1024)).toBe(wmemDefault);
+    const wide = Math.min(4 * 1024 * 1024, 2 * wmemMax);
+    expect(addon.setSendBuffer(a, 0)).toBe(wide);
     // Each 64 KiB write is charged with its bookkeeping: what fits is a little under the buffer.
-    expect(sent).toBeGreaterThan(allowed * 0.75);
+    const sent = fill();
+    expect(sent).toBeGreaterThan(wide * 0.75);
     expect(sent).toBeGreaterThan(wmemDefault);
+    expect(addon.setSendBuffer(a, wide / 2)).toBe(wide);
+    expect(addon.setSendBuffer(a, wmemDefault / 2)).toBe(wide);
+    expect(addon.setSendBuffer(a, 0)).toBe(wmemDefault);
+    expect(() => addon.setSendBuffer(a, -1)).toThrow(RangeError);
   });
 
   it('passes a descriptor that arrives close-on-exec and usable', () => {

@@ -32,6 +32,7 @@ import { closeSync } from 'node:fs';
 import { CodecError } from '../errors.js';
 import { requireNative, type FdWatcher, type NativeAddon } from '../native.js';
 import { frameBuffer, largeBuffers } from './buffer-pool.js';
+import { SendBuffer } from './send-buffer.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
 import { LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES } from './link.js';
 import { AdaptiveSpin } from './ring/ring-spin.js';
@@ -112,6 +113,7 @@ export class FdLink implements RecordLink {
   private sleptAt = 0;
   private readonly spinBound = (): void => this.spinNow();
   private readonly readOnceBound = (): boolean => this.readOnce();
+  private readonly sendBuffer: SendBuffer;
   /** Records written and not yet accepted by the socket. */
   queuedRecords = 0;
   congested = false;
@@ -130,6 +132,7 @@ export class FdLink implements RecordLink {
   ) {
     this.spin = spinUs > 0 ? new AdaptiveSpin(spinUs) : null;
     this.addon = requireNative('fd links');
+    this.sendBuffer = new SendBuffer(this.addon, fd);
     this.framer = new TsFramer(maxFrameBytes, frameBuffer);
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     this.watcher = new this.addon.FdWatcher(fd, (status, events) => this.ready(status, events));
@@ -146,6 +149,7 @@ export class FdLink implements RecordLink {
       return;
     }
     this.records.push(record);
+    this.sendBuffer.queued(record, this.queued);
     this.recordFds.push(fds);
     this.recycles.push(recycle);
     this.queued += 4 + recordLength(record);
