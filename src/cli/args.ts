@@ -4,7 +4,14 @@
  * the command line is a UsageError (exit code 2).
  */
 import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { UsageError, type OptionSpec } from './usage.js';
+
+/** What parsing needs of a command (command.ts's Command has it). */
+export interface CommandLine {
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** How many positional arguments it takes. */
+  readonly positionals: { min: number; max: number };
+}
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
 
@@ -41,7 +48,7 @@ export class Args {
   }
 }
 
-export function parseCommandLine(command: Command, argv: readonly string[]): Args {
+export function parseCommandLine(command: CommandLine, argv: readonly string[]): Args {
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({

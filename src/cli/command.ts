@@ -6,13 +6,9 @@
  */
 import type { ActorSystemClient } from '../index.js';
 import type { Args } from './args.js';
+import type { OptionSpec } from './usage.js';
 
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  /** May be given more than once (values collected in order). */
-  multiple?: boolean;
-  short?: string;
-}
+export { CliError, UsageError, type OptionSpec } from './usage.js';
 
 export interface Command {
   readonly name: string;
@@ -57,23 +53,4 @@ export interface CommandContext {
   system(args: Args): Promise<ActorSystemClient>;
   /** Told by a command that shut the system down (the shell then ends). */
   systemStopped?(): void;
-}
-
-/** A failure the user can act on: printed as one line, with this exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
-
-/** The command line itself is wrong (exit code 2). */
-export class UsageError extends CliError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = 'UsageError';
-  }
 }
