@@ -88,11 +88,15 @@ describe('fast batch writer', () => {
     expect((batch.at(-1) as unknown[])[2]).toBeNull();
   });
 
-  it('writes long ASCII text as Latin-1 bytes and other text as UTF-8, both decoding to the same string', () => {
+  it('writes long Latin-1 text as Latin-1 bytes and other text as UTF-8, both decoding to the same string', () => {
     const { writer, refs, decode } = setup();
     const ascii = 'abc'.repeat(1000);
-    const accented = `${'abc'.repeat(1000)}é`;
-    for (const [text, tagged] of [[ascii, true], [accented, false], ['short', false]] as const) {
+    const accented = `${'abc'.repeat(1000)}é\u00ff\u0080`;
+    const beyond = `${'abc'.repeat(1000)}\u20ac`; // the euro sign is not Latin-1
+    // A slice of a two-byte string: V8 keeps it two-byte, though every character of it is Latin-1.
+    const twoByteLatin1 = `\u20ac${'déf'.repeat(1000)}`.slice(1);
+    const cases = [[ascii, true], [accented, true], [beyond, false], [twoByteLatin1, true], ['short', false], [`${'x'.repeat(500)}é`, false]] as const;
+    for (const [text, tagged] of cases) {
       expect(writer.encode([PEER], [message(text)], 0, PEER, refs)).toBe(1);
       const record = Buffer.from(writer.record);
       // d9 b921 5a: tag LATIN1_TAG over a byte string with a 32-bit length
