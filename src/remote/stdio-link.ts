@@ -30,10 +30,10 @@
 import { readSync, writevSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { machineHasSpareCore } from '../net/spare-core.js';
-import { AdaptiveSpin } from '../transport/ring/ring-spin.js';
 import type { RecordLinkHandlers } from '../transport/fd-link.js';
 import { createFramer } from '../transport/framing.js';
 import type { Write } from '../transport/record-writes.js';
+import { PollAfterBatch } from '../transport/poll-after-batch.js';
 import { OutputStreamLink } from '../transport/stream-link.js';
 
 /** The longest poll after a batch on a link straight to a peer's node, in µs (as process links). */
@@ -46,25 +46,19 @@ const DIRECT_WRITE_MAX_BYTES = 64 * 1024;
 
 export class StdioLink extends OutputStreamLink {
   private readonly onData = (chunk: Buffer): void => {
-    if (this.sleptAt > 0) {
-      this.spin!.slept((performance.now() - this.sleptAt) * 1000);
-      this.sleptAt = 0;
-    }
+    this.poller?.woke();
     this.push(chunk);
-    this.afterBatch(chunk.length);
+    this.poller?.afterBatch(chunk.length < POLL_AFTER_BYTES_UNDER);
   };
-  private readonly spin: AdaptiveSpin | null;
+  /** Polling after a batch (poll-after-batch.ts), when asked for. */
+  private readonly poller: PollAfterBatch | null;
   /** The input's descriptor (polled), when it has one. */
   private readonly fd: number;
   /** The output's descriptor (written directly), when it has one. */
   private readonly outFd: number;
-  private spinQueued = false;
-  private sleptAt = 0;
   private pollBuffer: Buffer | null = null;
   /** Reads that polling made (the rest came through the stream). */
   polledReads = 0;
-  private readonly spinBound = (): void => this.spinNow();
-  private readonly pollBound = (): boolean => this.poll();
 
   constructor(
     private readonly input: Readable,
@@ -76,12 +70,12 @@ export class StdioLink extends OutputStreamLink {
     /** Longest poll after a batch, in µs (0: never; see above). */
     spinUs = 0,
     /** Whether polling is allowed now (the machine has a core to spare). */
-    private readonly mayPoll: () => boolean = machineHasSpareCore,
+    mayPoll: () => boolean = machineHasSpareCore,
   ) {
     super(output, createFramer(maxFrameBytes), handlers, 'a remote host link cannot carry file descriptors');
     this.fd = (input as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
     this.outFd = (output as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-    this.spin = spinUs > 0 && this.fd >= 0 ? new AdaptiveSpin(spinUs) : null;
+    this.poller = spinUs > 0 && this.fd >= 0 ? new PollAfterBatch(spinUs, () => this.poll(), mayPoll, () => this.closed) : null;
     input.on('data', this.onData);
     input.once('end', () => this.finish(undefined));
     input.once('close', () => this.finish(undefined));
@@ -128,44 +122,22 @@ export class StdioLink extends OutputStreamLink {
     super.writeOut([{ ...writes[0]!, parts: rest }]);
   }
 
-  /** Records just came: the peer likely answers what we send back, so poll a little once this turn's replies are out. */
-  private afterBatch(bytes: number): void {
-    const spin = this.spin;
-    if (spin === null || this.closed) return;
-    if (spin.budgetUs > 0 && bytes < POLL_AFTER_BYTES_UNDER && this.mayPoll()) {
-      if (!this.spinQueued) {
-        this.spinQueued = true;
-        setImmediate(this.spinBound);
-      }
-    } else this.sleptAt = performance.now();
-  }
-
-  private spinNow(): void {
-    this.spinQueued = false;
-    if (this.closed) return;
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0; // each empty poll throws EAGAIN: no stack to capture makes that cheap (~4 µs, not ~8)
-    let caught: boolean;
-    try {
-      caught = this.spin!.spinUntil(this.pollBound);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
-    if (!caught) this.sleptAt = performance.now();
-  }
-
   /** One non-blocking read of the input; true when bytes came (and were handled: their batch polls again). */
   private poll(): boolean {
     const input = this.input;
     if (this.closed || input.readableLength > 0 || input.readableFlowing !== true) return false;
     const buffer = (this.pollBuffer ??= Buffer.allocUnsafe(POLL_READ_BYTES));
     let n: number;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // an empty poll throws EAGAIN: no stack to capture makes that cheap (~4 µs, not ~8)
     try {
       n = readSync(this.fd, buffer, 0, buffer.length, null);
     } catch (error) {
       if ((error as { code?: string }).code === 'EAGAIN') return false;
       this.finish(error as Error);
       return false;
+    } finally {
+      Error.stackTraceLimit = limit;
     }
     if (n === 0) {
       this.finish(undefined);
@@ -174,7 +146,7 @@ export class StdioLink extends OutputStreamLink {
     this.polledReads++;
     // The framer may keep views of what it is given (framing.ts): it gets bytes of its own.
     this.push(Buffer.from(buffer.subarray(0, n)));
-    this.afterBatch(n);
+    this.poller!.afterBatch(n < POLL_AFTER_BYTES_UNDER);
     return true;
   }
 

@@ -35,7 +35,7 @@ import { frameBuffer, largeBuffers } from './buffer-pool.js';
 import { SendBuffer } from './send-buffer.js';
 import { MAX_ENVELOPE_FDS } from './envelope.js';
 import { LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES } from './link.js';
-import { AdaptiveSpin } from './ring/ring-spin.js';
+import { PollAfterBatch } from './poll-after-batch.js';
 import { TsFramer } from './framing.js';
 import { advance, planWrites, recordLength, unsent, type RecordBytes, type Write } from './record-writes.js';
 
@@ -107,12 +107,8 @@ export class FdLink implements RecordLink {
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private readonly flushBound = (): void => this.flush();
-  private readonly spin: AdaptiveSpin | null;
-  private spinQueued = false;
-  /** When the link last went to sleep after a batch (0: not since the last event). */
-  private sleptAt = 0;
-  private readonly spinBound = (): void => this.spinNow();
-  private readonly readOnceBound = (): boolean => this.readOnce();
+  /** Polling after a batch (poll-after-batch.ts), when asked for. */
+  private readonly poller: PollAfterBatch | null;
   private readonly sendBuffer: SendBuffer;
   /** Records written and not yet accepted by the socket. */
   queuedRecords = 0;
@@ -125,12 +121,12 @@ export class FdLink implements RecordLink {
     /** How many descriptors a complete record owns, or -1 when it is malformed. */
     private readonly countFds: (record: Uint8Array) => number,
     public handlers: RecordLinkHandlers,
-    /** Longest poll after a batch before sleeping, in µs (0: never; see afterBatch). */
+    /** Longest poll after a batch before sleeping, in µs (0: never; poll-after-batch.ts). */
     spinUs = 0,
     /** Asked before each poll: false skips it (the machine has no core to spare for it, say). */
-    private readonly mayPoll: () => boolean = () => true,
+    mayPoll: () => boolean = () => true,
   ) {
-    this.spin = spinUs > 0 ? new AdaptiveSpin(spinUs) : null;
+    this.poller = spinUs > 0 ? new PollAfterBatch(spinUs, () => this.readOnce() && this.afterBatch(), mayPoll, () => this.closed) : null;
     this.addon = requireNative('fd links');
     this.sendBuffer = new SendBuffer(this.addon, fd);
     this.framer = new TsFramer(maxFrameBytes, frameBuffer);
@@ -272,10 +268,7 @@ export class FdLink implements RecordLink {
 
   private ready(status: number, events: number): void {
     if (this.closed) return;
-    if (this.sleptAt > 0) {
-      this.spin!.slept((performance.now() - this.sleptAt) * 1000);
-      this.sleptAt = 0;
-    }
+    this.poller?.woke();
     if (status < 0) {
       this.finish(new Error(`poll failed on the link (libuv error ${status})`));
       return;
@@ -285,27 +278,10 @@ export class FdLink implements RecordLink {
     if (this.readOnce()) this.afterBatch();
   }
 
-  /**
-   * Records just came: the peer is likely to answer what we send back, so
-   * once this turn's replies are out (microtasks run before immediates), poll
-   * a little before going back to sleep. See ring-spin.ts for why and how long.
-   */
-  private afterBatch(): void {
-    const spin = this.spin;
-    if (spin === null || this.closed) return;
-    if (spin.budgetUs > 0 && this.mayPoll()) {
-      if (!this.spinQueued) {
-        this.spinQueued = true;
-        setImmediate(this.spinBound);
-      }
-    } else this.sleptAt = performance.now();
-  }
-
-  private spinNow(): void {
-    this.spinQueued = false;
-    if (this.closed) return;
-    if (this.spin!.spinUntil(this.readOnceBound)) this.afterBatch();
-    else this.sleptAt = performance.now();
+  /** Records came and were handled (true, for the poller's read). */
+  private afterBatch(): true {
+    this.poller?.afterBatch();
+    return true;
   }
 
   /** One recvmsg and the records it completes; false when nothing came (or the link closed). */
