@@ -144,11 +144,12 @@ export class FdLink implements RecordLink {
       if (fds !== undefined) closeAll(fds);
       return;
     }
+    const length = recordLength(record);
     this.records.push(record);
-    this.sendBuffer.queued(record, this.queued);
+    this.sendBuffer.queued(length, this.queued);
     this.recordFds.push(fds);
     this.recycles.push(recycle);
-    this.queued += 4 + recordLength(record);
+    this.queued += 4 + length;
     this.queuedRecords++;
     if (!this.congested && this.queued > LINK_HIGH_WATER_BYTES) {
       this.congested = true;

@@ -19,7 +19,6 @@
  * than the default.
  */
 import type { NativeAddon } from '../native.js';
-import { recordLength, type RecordBytes } from './record-writes.js';
 
 /** The send buffer while large records are on their way (Linux grants up to twice net.core.wmem_max). */
 const WIDE_BYTES = 4 * 1024 * 1024;
@@ -35,9 +34,9 @@ export class SendBuffer {
     private readonly fd: number,
   ) {}
 
-  /** A record was queued on the link, behind `waitingBytes` not yet in the kernel. */
-  queued(record: RecordBytes, waitingBytes: number): void {
-    if (recordLength(record) >= WIDE_RECORD_BYTES) {
+  /** A record of `bytes` was queued on the link, behind `waitingBytes` not yet in the kernel. */
+  queued(bytes: number, waitingBytes: number): void {
+    if (bytes >= WIDE_RECORD_BYTES) {
       if (this.narrowBytes === 0) this.widen();
     } else if (this.narrowBytes !== 0 && waitingBytes < WIDE_RECORD_BYTES) this.narrow();
   }
