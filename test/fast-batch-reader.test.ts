@@ -57,6 +57,8 @@ describe('fast batch reader', () => {
       ['a float32', [0x81, 0xfa, 0, 0, 0, 0]],
       ['an unassigned simple value', [0x81, 0xf0]],
       ['a record never defined', [0x81, ...refer(3, 0)]],
+      ['a repeat outside a record', [0x81, 0xf3]],
+      ['a repeat of a field that held no short text', [0x82, ...define(0, ['a']), 1, ...refer(0, 1), 0xf3]],
       ['a record with other than its values', [0x81, ...define(0, ['a']), 1, 0x81, ...refer(0, 2), 1, 2]],
       ['a definition with more values than keys', [0x81, 0xd9, 0xdf, 0xff, 0x84, 0x19, 0xe0, 0, 0x81, ...text('a'), 1, 2]],
       ['a record id out of range', [0x81, 0xd9, 0xdf, 0xff, 0x83, 0x19, 0xe1, 0, 0x81, ...text('a'), 1]],

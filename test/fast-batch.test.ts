@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActorAddress } from '../src/address.js';
 import { FrameKind, type Frame } from '../src/core/protocol.js';
-import { AddressEncoder } from '../src/transport/codec/address-table.js';
+import { AddressDecoder, AddressEncoder } from '../src/transport/codec/address-table.js';
 import { LATIN1_TAG } from '../src/transport/codec/cbor-limits.js';
 import type { BulkBuffers } from '../src/transport/codec/cbor-writer.js';
 import { BATCH_BYTES, FAST_BATCH, FAST_REFUSED, FastBatchWriter, fastBatchDecoder } from '../src/transport/codec/fast-batch.js';
@@ -25,6 +25,10 @@ function setup(maxBytes = 64 << 20, bulk: BulkBuffers | null = null): {
   refs.ref(to);
   refs.ref(from);
   const decoder = fastBatchDecoder();
+  // The reader numbers addresses as the writer's table does: the two defined above.
+  const addresses = new AddressDecoder();
+  addresses.resolve(to);
+  addresses.resolve(from);
   const writer = new FastBatchWriter(maxBytes, { bulk });
   const all = (frames: Frame[], destinations = frames.map(() => PEER)): Uint8Array[] => {
     const records: Uint8Array[] = [];
@@ -36,7 +40,11 @@ function setup(maxBytes = 64 << 20, bulk: BulkBuffers | null = null): {
     }
     return records;
   };
-  return { writer, refs, decode: (record) => decoder.decode(record) as unknown[], all };
+  const decode = (record: Uint8Array): unknown[] => {
+    const destinations: (string | null)[] = [];
+    return decoder.decode(record, false, addresses, destinations).flatMap((frame, i) => [destinations[i], frame]);
+  };
+  return { writer, refs, decode, all };
 }
 
 const message = (body: unknown, sender: ActorAddress | null = from): Frame => [FrameKind.Message, to, sender, body];
@@ -84,7 +92,8 @@ describe('fast batch writer', () => {
     expect(Object.is(got[values.findIndex((v) => Object.is(v, -0))], -0)).toBe(true);
     expect(Number.isNaN(got[values.findIndex((v) => Number.isNaN(v))])).toBe(true);
     expect(batch[0]).toBeNull(); // the peer itself
-    expect((batch[1] as unknown[]).slice(0, 3)).toEqual([FrameKind.Message, 0, 1]);
+    // Addresses crossed as the numbers the table gave them, and came out resolved.
+    expect((batch[1] as unknown[]).slice(0, 3)).toEqual([FrameKind.Message, to, from]);
     expect((batch.at(-1) as unknown[])[2]).toBeNull();
   });
 
@@ -163,6 +172,40 @@ describe('fast batch writer', () => {
     expect(bodies(decode(writer.record))).toEqual([{ fresh: 3, shape: 4 }, { unseen: 5 }]);
   });
 
+  it('writes a short text that repeats its field once, then as one byte, per field and per key list', () => {
+    const { all, decode } = setup();
+    const count = (record: Uint8Array, text: string): number => Buffer.from(record).toString('latin1').split(text).length - 1;
+    const short = 'ü'.repeat(11); // 22 bytes: short
+    const long = 'é'.repeat(12); // 24 bytes: written in full every time
+    const bodies1 = Array.from({ length: 50 }, (_, i) => ({ kind: 'update', key: i % 10 === 9 ? 'other' : 'sensor-17', accent: short, wide: long, n: i }));
+    const [record] = all(bodies1.map((body) => message(body)));
+    expect(count(record!, 'update')).toBe(1);
+    // 'sensor-17' again after each 'other' (i = 9, 19, ... 49): in full at i = 0, 10, 20, 30 and 40.
+    expect(count(record!, 'sensor-17')).toBe(5);
+    expect(count(record!, Buffer.from(short).toString('latin1'))).toBe(1);
+    expect(count(record!, Buffer.from(long).toString('latin1'))).toBe(50);
+    // The same text in another field, or under another key list, is written in full.
+    const [other] = all([message({ key: 'update' }), message({ kind: 'update', key: 'sensor-17', accent: short, wide: long, n: 0, extra: 1 })]);
+    expect(count(other!, 'update')).toBe(2);
+    expect(bodies(decode(record!))).toEqual(bodies1);
+    expect(bodies(decode(other!))).toEqual([{ key: 'update' }, { kind: 'update', key: 'sensor-17', accent: short, wide: long, n: 0, extra: 1 }]);
+  });
+
+  it('forgets the texts of a frame it takes back, and of a key list whose id is given to another', () => {
+    const { writer, all, refs, decode } = setup();
+    // The second frame sets the field's text to 'b', then fails on the Date (the general codec takes it).
+    const frames: Frame[] = [message({ kind: 'a' }), message([{ kind: 'b' }, new Date(0)])];
+    expect(writer.encode([PEER, PEER], frames, 0, PEER, refs)).toBe(1);
+    expect(bodies(decode(writer.record))).toEqual([{ kind: 'a' }]);
+    // The taken-back frame wrote 'b' in the field the decoder holds 'a' for: 'b' must not be repeated now.
+    const [after] = all([message({ kind: 'b' }), message({ kind: 'b' })]);
+    expect(bodies(decode(after!))).toEqual([{ kind: 'b' }, { kind: 'b' }]);
+    // 256 other key lists take every record id in turn, the first one's too; its texts go with its id.
+    const many = all(Array.from({ length: 300 }, (_, i) => message({ [`k${i}`]: 'x' })));
+    const again = all([message({ kind: 'b' }), message({ kind: 'b' })]);
+    expect([...many, ...again].flatMap((record) => bodies(decode(record))).slice(-2)).toEqual([{ kind: 'b' }, { kind: 'b' }]);
+  });
+
   it('writes an address new to the link in full once, then by number', () => {
     const { writer, refs, decode } = setup();
     const stranger = new ActorAddress('k:w9', 'k.77');
@@ -171,7 +214,10 @@ describe('fast batch writer', () => {
     const batch = decode(writer.record);
     const first = (batch[1] as unknown[])[1];
     expect(first instanceof ActorAddress && first.equals(stranger)).toBe(true);
-    expect((batch[3] as unknown[])[1]).toBe(refs.numberOf(stranger));
+    // The second frame names it by number: its id is in the record once, and it resolves to the same object.
+    expect(Buffer.from(writer.record).toString('latin1').split('k.77')).toHaveLength(2);
+    expect(refs.numberOf(stranger)).toBe(2);
+    expect((batch[3] as unknown[])[1]).toBe(first);
   });
 
   it('cuts records by bytes, and a record never holds more than the limit', () => {

@@ -16,6 +16,7 @@ import { TsFramer } from '../src/transport/framing.js';
 import { checkMessageSize } from '../src/transport/message-size.js';
 import { Channel } from '../src/transport/channel.js';
 import { FAST_BATCH } from '../src/transport/codec/fast-batch.js';
+import { ADDRESS_TAG } from '../src/transport/codec/cbor-limits.js';
 import { openEnvelope } from '../src/transport/envelope.js';
 import { planWrites, recordLength } from '../src/transport/record-writes.js';
 import { createRing, RingReader, RingWriter } from '../src/transport/ring/ring.js';
@@ -294,10 +295,16 @@ describe('thread links with large records', () => {
 describe('fast batches from another process', () => {
   it('are checked as the general codec checks its input: depth, tags, shape, before a frame is delivered', () => {
     const receiver = new Channel('A', 'B', () => undefined);
-    const deep = Buffer.concat([Buffer.from([FAST_BATCH, 0x82, 0xf6]), Buffer.alloc(200, 0x81), Buffer.from([0x00])]);
-    expect(() => receiver.receive(deep)).toThrow(/nesting too deep/);
-    const foreignTag = Buffer.from([FAST_BATCH, 0x82, 0xf6, 0xd8, 0x1c, 0x00]); // tag 28 (value sharing)
-    expect(() => receiver.receive(foreignTag)).toThrow(/tag 28/);
+    // A message frame to B.1 (its address in full) from no one, then its body.
+    const frameHead = [FAST_BATCH, 0x82, 0xf6, 0x84, 0x00, 0xd9, ADDRESS_TAG >> 8, ADDRESS_TAG & 0xff, 0x82, 0x61, 0x42, 0x63, 0x42, 0x2e, 0x31, 0xf6];
+    const deep = Buffer.concat([Buffer.from(frameHead), Buffer.alloc(200, 0x81), Buffer.from([0x00])]);
+    expect(() => new Channel('A', 'B', () => undefined).receive(deep)).toThrow(/nesting too deep/);
+    const foreignTag = Buffer.from([...frameHead, 0xd8, 0x1c, 0x00]); // tag 28 (value sharing)
+    expect(() => new Channel('A', 'B', () => undefined).receive(foreignTag)).toThrow(/tag 28/);
+    const notAMessage = Buffer.from([FAST_BATCH, 0x82, 0xf6, 0x82, 0x01, 0x00]); // a frame of another kind
+    expect(() => receiver.receive(notAMessage)).toThrow(/a message frame expected/);
+    const undefinedNumber = Buffer.from([FAST_BATCH, 0x82, 0xf6, 0x84, 0x00, 0x05, 0xf6, 0x01]); // address 5 was never sent
+    expect(() => receiver.receive(undefinedNumber)).toThrow(/not an address the link defined/);
     const toOther = Buffer.from([FAST_BATCH, 0x82, 0x61, 0x58, 0x84, 0x00, 0x00, 0xf6, 0x01]); // a destination that is not the receiver
     expect(() => receiver.receive(toOther)).toThrow(CodecError);
     // What the fast writer sends is accepted, large text and bytes included.

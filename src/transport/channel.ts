@@ -132,9 +132,13 @@ export class Channel {
    * of the wrong shape (nothing of such a batch is delivered).
    */
   receive(payload: Uint8Array, fds: readonly number[] = [], deliver = true, owned = false): Frame[] {
-    const fast = payload.length > 0 && payload[0] === FAST_BATCH;
-    const batch = fast ? this.receiveFast(payload, fds, owned) : this.handles.decoding(fds, () => this.codec.decode(payload));
-    this.tookViews = fast && this.fastDecoder.tookViews;
+    if (payload.length > 0 && payload[0] === FAST_BATCH) {
+      const frames = this.receiveFast(payload, fds, owned);
+      this.tookViews = this.fastDecoder.tookViews;
+      return frames;
+    }
+    this.tookViews = false;
+    const batch = this.handles.decoding(fds, () => this.codec.decode(payload));
     if (!Array.isArray(batch)) throw new CodecError('an envelope payload must be a batch of frames');
     for (const frame of batch) {
       if (!Array.isArray(frame) || !unpackMessageFrame(this.received, frame) || !isFrame(frame)) {
@@ -145,26 +149,23 @@ export class Channel {
     return batch as Frame[];
   }
 
-  /** The frames of a fast batch (`[null, frame, null, frame, ...]`), checked as the general codec checks its input. */
-  private receiveFast(payload: Uint8Array, fds: readonly number[], owned: boolean): unknown[] {
+  /**
+   * The frames of a fast batch (`[null, frame, null, frame, ...]`: message
+   * frames only, none carrying a socket), checked as the general codec checks
+   * its input. Descriptors that came with it are closed.
+   */
+  private receiveFast(payload: Uint8Array, fds: readonly number[], owned: boolean): Frame[] {
     const limits = this.codec.limits;
     if (payload.length > limits.maxFrameBytes) throw new CodecError(`frame too large: ${payload.length} bytes, over maxFrameBytes ${limits.maxFrameBytes}`);
     // The fast reader checks depth and lengths as it decodes (no scan first: fast-batch-reader.ts).
-    const decoded = this.handles.decoding(fds, () => {
+    return this.handles.decoding(fds, () => {
       try {
-        return this.fastDecoder.decode(payload, owned);
+        return this.fastDecoder.decode(payload, owned, this.received);
       } catch (error) {
         if (error instanceof CodecError) throw error;
         throw new CodecError(`invalid CBOR: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
     });
-    if (!Array.isArray(decoded) || (decoded.length & 1) !== 0) throw new CodecError('an envelope payload must be a batch of frames');
-    const frames: unknown[] = [];
-    for (let i = 0; i < decoded.length; i += 2) {
-      if (decoded[i] !== null) throw new CodecError('malformed frame in a batch');
-      frames.push(decoded[i + 1]);
-    }
-    return frames;
   }
 
   /** Frames queued and not yet sealed. */

@@ -204,9 +204,12 @@ export class ThreadLink implements Link {
     const record = bulk ? this.bulk.receive() : ringRecord;
     const size = record.length; // a record handed back is detached: its length reads 0 afterwards
     const fast = record[0] === FAST_BATCH;
+    const destinations: (string | null)[] = [];
     let decoded: unknown;
     try {
-      decoded = fast ? this.fastDecoder.decode(record, bulk) : this.handles.decoding(NO_FDS, () => this.codec.decode(record));
+      decoded = fast
+        ? this.fastDecoder.decode(record, bulk, this.receivedAddresses, destinations)
+        : this.handles.decoding(NO_FDS, () => this.codec.decode(record));
     } catch (error) {
       this.onBadFrame(error);
       Atomics.add(this.inAcks, 0, 1);
@@ -214,16 +217,22 @@ export class ThreadLink implements Link {
     }
     // Strings are copies and bytes copies or views: unless views were handed out, the buffer can be used again.
     if (bulk && !(fast && this.fastDecoder.tookViews)) this.bulk.giveBack(record);
-    const batch = decoded as unknown[];
-    const withHandles = !fast && this.handles.decoded > 0;
     const self = this.ends.self;
-    for (let i = 0; i < batch.length; i += 2) {
-      const frame = batch[i + 1] as Frame;
-      if (!unpackMessageFrame(this.receivedAddresses, frame)) {
-        this.onBadFrame(new Error('message frame names an address the link never defined'));
-        continue;
+    if (fast) {
+      // Frames whole and checked, addresses resolved (fast-batch-reader.ts).
+      const frames = decoded as Frame[];
+      for (let i = 0; i < frames.length; i++) onFrame(destinations[i] ?? self, frames[i]!, false);
+    } else {
+      const batch = decoded as unknown[];
+      const withHandles = this.handles.decoded > 0;
+      for (let i = 0; i < batch.length; i += 2) {
+        const frame = batch[i + 1] as Frame;
+        if (!unpackMessageFrame(this.receivedAddresses, frame)) {
+          this.onBadFrame(new Error('message frame names an address the link never defined'));
+          continue;
+        }
+        onFrame((batch[i] as string | null) ?? self, frame, withHandles);
       }
-      onFrame((batch[i] as string | null) ?? self, frame, withHandles);
     }
     Atomics.add(this.inAcks, 0, 1);
     if (bulk) Atomics.notify(this.inAcks, 0); // a sender may wait for bulk acknowledgements

@@ -13,8 +13,14 @@ const MAX_ENTRIES = 1 << 16;
 
 export class AddressEncoder {
   private readonly numbers = new Map<string, number>();
-  /** Ids numbered since `mark()`, while marked. */
-  private added: string[] | null = null;
+  /**
+   * Ids numbered since `mark()` (the first `addedCount`), while `marked`:
+   * counted into one array rather than a fresh one per mark, as a writer
+   * marks once per frame.
+   */
+  private readonly added: string[] = [];
+  private addedCount = 0;
+  private marked = false;
 
   // The last address seen in each position of a frame, and its number: an
   // actor sending a stream to one target names the same two addresses in
@@ -60,25 +66,27 @@ export class AddressEncoder {
     if (known !== undefined) return known;
     if (this.numbers.size < MAX_ENTRIES) {
       this.numbers.set(address.id, this.numbers.size);
-      this.added?.push(address.id);
+      if (this.marked) this.added[this.addedCount++] = address.id;
     }
     return address;
   }
 
   /** Start remembering new numbers, so a record that then fails to encode can take them back. */
   mark(): void {
-    this.added = [];
+    this.marked = true;
+    this.addedCount = 0;
   }
 
   /** The record was sent: keep the numbers given since `mark()`. */
   commit(): void {
-    this.added = null;
+    this.marked = false;
   }
 
   /** The record was not sent: forget the numbers given since `mark()` (the peer never saw them). */
   rollback(): void {
-    for (const id of this.added ?? []) this.numbers.delete(id);
-    this.added = null;
+    for (let i = 0; i < this.addedCount; i++) this.numbers.delete(this.added[i]!);
+    this.marked = false;
+    this.addedCount = 0;
     this.lastTo = this.lastFrom = null;
   }
 }

@@ -33,6 +33,8 @@ export const ADDRESS_TAG = 47390;
 export const MESSAGE_TAG = 47391;
 export const HANDLE_TAG = 47392;
 export const LATIN1_TAG = 47393;
+/** In a fast batch only: a record field repeating its last short text (fast-batch.ts says when). */
+export const REPEAT = 0xf3;
 export const BYTES_TAG = 47394;
 
 const RECORD_DEFINITION_TAG = 0xdfff;

@@ -30,8 +30,8 @@
  */
 import { FrameKind, type Frame } from '../../core/protocol.js';
 import type { ActorAddress } from '../../address.js';
-import type { AddressEncoder } from './address-table.js';
-import { ADDRESS_TAG } from './cbor-limits.js';
+import type { AddressDecoder, AddressEncoder } from './address-table.js';
+import { ADDRESS_TAG, REPEAT } from './cbor-limits.js';
 import { byteViews } from './byte-views.js';
 import { CborWriter, ValueTooLarge, bytesOf, type BulkBuffers } from './cbor-writer.js';
 import { FastBatchReader } from './fast-batch-reader.js';
@@ -49,6 +49,23 @@ const RECORD_IDS = 256;
 const MAX_DEPTH = 16;
 /** Batch head: FAST_BATCH, then an array head with a 16-bit count, patched when the record ends. */
 const RECORD_HEAD_BYTES = 4;
+/**
+ * REPEAT (cbor-limits.ts): a record field holding the same short text as
+ * that field of the same record id held last (CBOR simple value 19, which
+ * nothing else here uses).
+ * Short: a text whose byte length fits in its initial byte (under 24 bytes,
+ * initial byte 0x60-0x77); both ends remember exactly those, per record id
+ * and field, and forget them when the id is redefined.
+ *
+ * Why: the fields of a stream's messages repeat their short texts (a kind, a
+ * status, a key), and building a string is most of what decoding a small
+ * message costs the receiver, the slower end of a stream. A repeat costs the
+ * writer one comparison and the reader an array read, and allocates nothing.
+ */
+/** Longest text, in UTF-16 units, that can be short (a unit takes at least a byte). */
+const SHORT_TEXT_UNITS = 23;
+/** Room that writing a short-candidate text can take (3 bytes a unit, the head), ensured first so it cannot move the record. */
+const SHORT_TEXT_ROOM = 3 * SHORT_TEXT_UNITS + 2;
 
 /** A node of the key-list tree: the path from the root spells an object's keys in order. */
 class Shape {
@@ -58,6 +75,8 @@ class Shape {
   lastKey: string | null = null;
   lastNext: Shape | null = null;
   id = -1;
+  /** The short text each field last carried while this shape held its id (see REPEAT). */
+  last: (string | undefined)[] = [];
   constructor(readonly keys: readonly string[]) {}
 
   step(key: string): Shape {
@@ -93,6 +112,15 @@ export class FastBatchWriter extends CborWriter {
   private nextId = 0;
   /** Shapes given an id in the record being written (taken back if their frame is). */
   private defined: Shape[] = [];
+  /**
+   * Fields whose remembered text the record being written changed (the first
+   * `touched` entries): those of a frame taken back are forgotten (REPEAT).
+   * Counted rather than truncated: setting an array's length is a call into
+   * the runtime, and this is per frame.
+   */
+  private readonly touchedShapes: Shape[] = [];
+  private readonly touchedFields: number[] = [];
+  private touched = 0;
 
   /**
    * Containers in a body may open at depths below this: the batch and the
@@ -118,6 +146,7 @@ export class FastBatchWriter extends CborWriter {
    */
   encode(destinations: readonly string[], frames: readonly Frame[], first: number, peer: string, refs: AddressEncoder): number {
     this.defined = [];
+    this.touched = 0;
     this.ensure(RECORD_HEAD_BYTES);
     this.slab[this.pos] = FAST_BATCH;
     this.slab[this.pos + 1] = 0x99; // array, 16-bit count
@@ -128,6 +157,7 @@ export class FastBatchWriter extends CborWriter {
     for (let i = first; i < limit; i++) {
       const frameAt = this.pos - this.start; // the record may move to a larger buffer meanwhile
       const shapesAt = this.defined.length;
+      const touchedAt = this.touched;
       refs.mark(); // addresses numbered by this frame are taken back with it
       let ok: boolean;
       try {
@@ -148,6 +178,7 @@ export class FastBatchWriter extends CborWriter {
       if (!ok) {
         refs.rollback();
         this.undoShapes(shapesAt);
+        this.forgetTouched(touchedAt);
         this.rewind(this.start + frameAt);
         break;
       }
@@ -191,6 +222,17 @@ export class FastBatchWriter extends CborWriter {
       this.text(ref.id);
     }
     return true;
+  }
+
+  /**
+   * The peer never sees a frame taken back, so the texts it set must not be
+   * repeated: forgetting them (rather than restoring the ones before) is
+   * enough, as a forgotten field is written in full next time and both ends
+   * remember it again.
+   */
+  private forgetTouched(from: number): void {
+    for (let i = from; i < this.touched; i++) this.touchedShapes[i]!.last[this.touchedFields[i]!] = undefined;
+    this.touched = from;
   }
 
   private undoShapes(from: number): void {
@@ -263,8 +305,31 @@ export class FastBatchWriter extends CborWriter {
       this.slab[this.pos++] = shape.id;
       this.head(4, count);
     }
-    for (const key in record) if (!this.value(record[key], depth + 1)) return false;
+    let field = 0;
+    for (const key in record) {
+      const value = record[key];
+      if (typeof value === 'string' && value.length <= SHORT_TEXT_UNITS) this.field(shape, field, value);
+      else if (!this.value(value, depth + 1)) return false;
+      field++;
+    }
     return true;
+  }
+
+  /** A text that may be short in field `field` of `shape`: REPEAT when the field's last short text was this one. */
+  private field(shape: Shape, field: number, value: string): void {
+    const last = shape.last;
+    if (last[field] === value) {
+      this.byte(REPEAT);
+      return;
+    }
+    this.ensure(SHORT_TEXT_ROOM);
+    const at = this.pos;
+    this.text(value);
+    if (this.slab[at]! <= 0x77) {
+      last[field] = value;
+      this.touchedShapes[this.touched] = shape;
+      this.touchedFields[this.touched++] = field;
+    }
   }
 
   private define(shape: Shape): void {
@@ -274,6 +339,7 @@ export class FastBatchWriter extends CborWriter {
     if (previous !== null) previous.id = -1; // its id is redefined: it will be defined again when next seen
     this.byId[id] = shape;
     shape.id = id;
+    shape.last = [];
     this.defined.push(shape);
   }
 }
@@ -281,11 +347,13 @@ export class FastBatchWriter extends CborWriter {
 /** The decoder for one direction's fast batches (record ids of their own). */
 export interface FastBatchDecoder {
   /**
-   * The batch in `record`. `owned`: the record's memory is the receiver's
-   * alone (a transferred or freshly read buffer), so byte values may be views
-   * of it; otherwise they are copies.
+   * The message frames in `record`, addresses resolved by `addresses`
+   * (FastBatchReader.readFrames says how; `destinations`, when given, gets
+   * each frame's destination). `owned`: the record's memory is the
+   * receiver's alone (a transferred or freshly read buffer), so byte values
+   * may be views of it; otherwise they are copies.
    */
-  decode(record: Uint8Array, owned?: boolean): unknown;
+  decode(record: Uint8Array, owned: boolean, addresses: AddressDecoder, destinations?: (string | null)[] | null): Frame[];
   /** The last decode returned views of its record: the record's memory must not be reused. */
   readonly tookViews: boolean;
 }
@@ -294,11 +362,11 @@ export function fastBatchDecoder(maxDepth = Infinity): FastBatchDecoder {
   const reader = new FastBatchReader(maxDepth);
   let tookViews = false;
   return {
-    decode(record, owned = false) {
+    decode(record, owned, addresses, destinations = null) {
       byteViews.allowed = owned;
       byteViews.taken = false;
       try {
-        return reader.read(record, 1);
+        return reader.readFrames(record, 1, addresses, destinations);
       } finally {
         tookViews = byteViews.taken;
         byteViews.allowed = false;
