@@ -207,7 +207,7 @@ describe('fast batch writer', () => {
   });
 
   it('writes an address new to the link in full once, then by number', () => {
-    const { writer, refs, decode } = setup();
+    const { writer, refs, decode, all } = setup();
     const stranger = new ActorAddress('k:w9', 'k.77');
     const frames: Frame[] = [[FrameKind.Message, stranger, from, 1], [FrameKind.Message, stranger, from, 2]];
     expect(writer.encode([PEER, PEER], frames, 0, PEER, refs)).toBe(2);
@@ -218,6 +218,14 @@ describe('fast batch writer', () => {
     expect(Buffer.from(writer.record).toString('latin1').split('k.77')).toHaveLength(2);
     expect(refs.numberOf(stranger)).toBe(2);
     expect((batch[3] as unknown[])[1]).toBe(first);
+    // Numbers from 24 on take a head of two bytes: the same addresses come back.
+    const many = Array.from({ length: 40 }, (_, i) => new ActorAddress('k:w9', `k.${100 + i}`));
+    const twice: Frame[] = [...many, ...many].map((address, i) => [FrameKind.Message, address, many[39 - (i % 40)]!, i]);
+    const again = decode(all(twice)[0]!);
+    for (let i = 0; i < twice.length; i++) {
+      const [, at, by, body] = again[2 * i + 1] as unknown[];
+      expect([(at as ActorAddress).id, (by as ActorAddress).id, body]).toEqual([twice[i]![1].id, twice[i]![2]!.id, i]);
+    }
   });
 
   it('cuts records by bytes, and a record never holds more than the limit', () => {

@@ -3,7 +3,7 @@
 // The ceiling any thread transport built on MessagePort starts from.
 
 import { once } from 'node:events';
-import { MESSAGE, now, rate } from '../lib/measure.js';
+import { MESSAGE, afterWarmUp, now, rate } from '../lib/measure.js';
 import { batchOf, pingPong, portTo, startWorker } from '../helpers/threads.js';
 
 const ONEWAY = 'peer.messageport.oneway.msgs_per_s';
@@ -29,10 +29,8 @@ export default {
     try {
       const batch = batchOf(64);
       const n = ctx.pick(1_000_000, 100_000);
-      await oneway(worker, n, null); // warm both sides' JIT before timing
-      ctx.report(ONEWAY, await oneway(worker, n, null), 'msgs/s');
-      await oneway(worker, n * 4, batch);
-      ctx.report(BATCHED, await oneway(worker, n * 4, batch), 'msgs/s');
+      ctx.report(ONEWAY, await afterWarmUp(ctx, () => oneway(worker, n, null)), 'msgs/s');
+      ctx.report(BATCHED, await afterWarmUp(ctx, () => oneway(worker, n * 4, batch)), 'msgs/s');
 
       const port = await portTo(worker, 'echo');
       const trip = (rounds) => pingPong(rounds, () => port.postMessage(MESSAGE), (f) => port.on('message', f));

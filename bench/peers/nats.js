@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from '../lib/context.js';
-import { MESSAGE, now, rate } from '../lib/measure.js';
+import { MESSAGE, afterWarmUp, now, rate } from '../lib/measure.js';
 
 const ONEWAY = 'peer.nats.oneway.msgs_per_s';
 const SUBSCRIBER = fileURLToPath(new URL('../helpers/nats-sub.js', import.meta.url));
@@ -91,8 +91,7 @@ export default {
         return rate(n, now() - t0);
       };
       const n = ctx.pick(1_000_000, 100_000);
-      await run(n);
-      ctx.report(ONEWAY, await run(n), 'msgs/s');
+      ctx.report(ONEWAY, await afterWarmUp(ctx, () => run(n)), 'msgs/s');
     } finally {
       await nc.close();
       subscriber.disconnect();

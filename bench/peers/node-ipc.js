@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { MESSAGE, now, rate } from '../lib/measure.js';
+import { MESSAGE, afterWarmUp, now, rate } from '../lib/measure.js';
 import { pingPong } from '../helpers/threads.js';
 
 const ONEWAY = 'peer.node_ipc.oneway.msgs_per_s';
@@ -18,26 +18,30 @@ const HELPER = fileURLToPath(new URL('../helpers/ipc-child.js', import.meta.url)
 const PER_SEND = 256;
 
 /**
- * n messages from a child to this process, after an untimed run of the same
- * size; `per` > 1 sends them in arrays of that many (each counts as `per`).
+ * n messages from a child to this process, timed after untimed runs of the
+ * same size (afterWarmUp); `per` > 1 sends them in arrays of that many (each
+ * counts as `per`).
  */
-async function oneway(serialization, n, per = 1) {
+async function oneway(ctx, serialization, n, per = 1) {
   const child = fork(HELPER, [], { serialization, stdio: 'inherit' });
   await once(child, 'spawn');
   const mode = per > 1 ? { mode: 'batched', n, per } : { mode: 'stream', n };
   let count = 0;
-  let t0 = 0;
-  const done = new Promise((resolve) => {
-    child.on('message', (m) => {
-      count += per > 1 ? m.length : 1;
-      if (count === n) {
-        t0 = now();
-        child.send(mode);
-      } else if (count === 2 * n) resolve(now() - t0);
-    });
+  let runDone = () => {};
+  child.on('message', (m) => {
+    count += per > 1 ? m.length : 1;
+    if (count === n) {
+      count = 0;
+      runDone();
+    }
   });
-  child.send(mode);
-  const ms = await done;
+  const run = () =>
+    new Promise((resolve) => {
+      const t0 = now();
+      runDone = () => resolve(now() - t0);
+      child.send(mode);
+    });
+  const ms = await afterWarmUp(ctx, run);
   child.kill();
   return rate(n, ms);
 }
@@ -46,9 +50,9 @@ export default {
   figures: [ONEWAY, BATCHED, ADVANCED, PINGPONG],
   async run(ctx) {
     const n = ctx.pick(300_000, 30_000);
-    ctx.report(ONEWAY, await oneway('json', n), 'msgs/s');
-    ctx.report(BATCHED, await oneway('json', ctx.pick(500_000, 50_000), PER_SEND), 'msgs/s');
-    ctx.report(ADVANCED, await oneway('advanced', n / 2), 'msgs/s');
+    ctx.report(ONEWAY, await oneway(ctx, 'json', n), 'msgs/s');
+    ctx.report(BATCHED, await oneway(ctx, 'json', ctx.pick(500_000, 50_000), PER_SEND), 'msgs/s');
+    ctx.report(ADVANCED, await oneway(ctx, 'advanced', n / 2), 'msgs/s');
 
     const child = fork(HELPER, [], { stdio: 'inherit' });
     child.send({ mode: 'echo' });
