@@ -146,6 +146,15 @@ describe('fast batch writer', () => {
     }
   });
 
+  it('refers to records of 23, 24 and 30 keys (a count of one byte below 24, two from 24 on)', () => {
+    const { all, decode } = setup();
+    const frames: Frame[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const width of [23, 24, 30]) frames.push(message(Object.fromEntries(Array.from({ length: width }, (_, k) => [`w${k}`, `v${k * round}`]))));
+    }
+    expect(all(frames).flatMap((record) => bodies(decode(record)))).toEqual(frames.map((frame) => frame[3]));
+  });
+
   it('stops before a frame it does not handle, and stays in step with its decoder', () => {
     const { writer, refs, decode } = setup();
     class Point {

@@ -94,6 +94,11 @@ export class AddressEncoder {
 export class AddressDecoder {
   private readonly list: ActorAddress[] = [];
 
+  /** The address numbered `n`; undefined when the peer never defined it. */
+  numbered(n: number): ActorAddress | undefined {
+    return this.list[n];
+  }
+
   /** Undefined for a number the peer never defined: the frame is corrupt. */
   resolve(ref: unknown): ActorAddress | null | undefined {
     if (ref === null) return null;

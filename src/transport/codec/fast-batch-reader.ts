@@ -122,14 +122,26 @@ export class FastBatchReader {
         }
         this.pos += 2;
         this.opens(1);
-        const to = addresses.resolve(this.item(2));
+        const to = this.address(addresses);
         if (to == null) throw invalid(`a message frame's destination is not an address the link defined (offset ${this.pos})`);
-        const from = addresses.resolve(this.item(2));
+        const from = this.address(addresses);
         if (from === undefined) throw invalid(`a message frame's sender is not an address the link defined (offset ${this.pos})`);
         frames.push([FrameKind.Message, to, from, this.item(2)]);
       }
       return frames;
     });
+  }
+
+  /** A frame's address: a number below 24 (the commonest, one byte) looked up at once, anything else read and resolved. */
+  private address(addresses: AddressDecoder): ActorAddress | null | undefined {
+    if (this.pos < this.end) {
+      const initial = this.bytes[this.pos]!;
+      if (initial < 24) {
+        this.pos++;
+        return addresses.numbered(initial);
+      }
+    }
+    return addresses.resolve(this.item(2));
   }
 
   /** Runs `body` over `bytes` from `start`, which must consume them all. */
@@ -163,8 +175,18 @@ export class FastBatchReader {
         return this.text(this.argument(info));
       case 4:
         return this.array(this.length(info), depth);
-      case 6:
+      case 6: {
+        // The commonest tag, a reference to a record of under 24 keys (`d9 e0 id 8n`), without the general path.
+        const at = this.pos;
+        if (initial === 0xd9 && at + 2 < this.end && this.bytes[at] === RECORD_FIRST >> 8) {
+          const shape = this.shapes[this.bytes[at + 1]!];
+          if (shape != null && shape.keys.length < 24 && this.bytes[at + 2] === (0x80 | shape.keys.length)) {
+            this.pos = at + 3;
+            return this.object(shape, depth);
+          }
+        }
         return this.tagged(this.argument(info), depth);
+      }
       case 7:
         return this.simple(initial);
       default:
