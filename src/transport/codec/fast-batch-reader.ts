@@ -14,7 +14,8 @@
  *   0xe000+id [values...]` to a defined id with as many values as its keys);
  * - text; LATIN1_TAG and BYTES_TAG over a byte string; ADDRESS_TAG over
  *   two texts; integers with heads of up to 32 bits; float64; false, true,
- *   null, undefined.
+ *   null, undefined; in a record's field, REPEAT for the field's last short
+ *   text (fast-batch.ts).
  *
  * Limits hold before anything is allocated: arrays, records and addresses
  * count one level each against `maxDepth` (as the scan counts them), and no
@@ -71,7 +72,7 @@ export class FastBatchReader {
   private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer);
   private pos = 0;
   private end = 0;
-  /** Depth of the container whose values are being read (for compiled readers, which call `readValue`). */
+  /** Depth of the container whose values are being read (for compiled readers, which call `readField`). */
   private depth = 0;
   /** The record whose values are being read (for compiled readers). */
   private shape: Shape | null = null;
