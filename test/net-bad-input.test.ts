@@ -4,7 +4,7 @@
 // frame), says why in the log, and the system keeps serving everyone else.
 // The decoders themselves are property-tested with arbitrary bytes.
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { ActorAddress, ActorSystem, CodecError, type ActorSystem as System } fro
 import { FrameKind } from '../dist/core/protocol.js';
 import { framed } from '../dist/net/handshake.js';
 import { clientTlsOptions, derivePsk } from '../dist/net/secret.js';
-import { decodeHello, encodeHello } from '../dist/net/wire.js';
+import { WIRE_FORMAT, decodeHello, encodeHello } from '../dist/net/wire.js';
 import { Channel } from '../dist/transport/channel.js';
 import { openEnvelope } from '../dist/transport/envelope.js';
 import { createFramer } from '../dist/transport/framing.js';
@@ -46,6 +46,18 @@ async function raw(address: string, bytes: Uint8Array): Promise<Socket> {
   return socket;
 }
 
+/** The first length-prefixed record the far end sends on `socket`, as a hello. */
+function firstHello(socket: Socket): Promise<ReturnType<typeof decodeHello>> {
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= 4 && got.length >= 4 + got.readUInt32BE(0)) resolve(decodeHello(got.subarray(4, 4 + got.readUInt32BE(0))));
+    });
+    socket.once('close', () => reject(new Error('closed before a whole record')));
+  });
+}
+
 /** A system that still serves: a new client can ask an actor. */
 async function stillServes(system: System): Promise<void> {
   const where = await system.createActor(Where);
@@ -62,7 +74,7 @@ async function stillServes(system: System): Promise<void> {
  * a test gives it (envelopes sealed by its own channel to the target kernel).
  */
 async function rawPeer(address: string, systemId = randomBytes(4).toString('hex')): Promise<{ socket: Socket; systemId: string; send(record: Uint8Array): void }> {
-  const socket = await raw(address, framed(encodeHello({ kind: 'system', systemId, adminAddress: null, capabilities: {}, received: 0, generation: 0 })));
+  const socket = await raw(address, framed(encodeHello({ kind: 'system', wire: WIRE_FORMAT, systemId, adminAddress: null, capabilities: {}, received: 0, generation: 0 })));
   await new Promise((resolve) => socket.once('data', resolve));
   return { socket, systemId, send: (record) => socket.write(framed(record)) };
 }
@@ -109,7 +121,7 @@ describe('bad input on the admin port', () => {
     expect(failed.message).toMatch(/alert|SSL/i);
     await eventually(() => logs.find((l) => l.includes('does not hold the convention secret')) ?? undefined);
     // A plain-text client is refused too, before any frame is read.
-    const plain = await raw(system.adminAddress!, framed(encodeHello({ kind: 'client' })));
+    const plain = await raw(system.adminAddress!, framed(encodeHello({ kind: 'client', wire: WIRE_FORMAT })));
     await closed(plain);
     await expect(ActorSystem.connect(system.adminAddress!, { secret: 'a wrong secret!!', connectTimeoutMs: 3000 })).rejects.toThrow(/secret does not match/);
     const client = await ActorSystem.connect(system.adminAddress!, { secret: 'the right secret!' });
@@ -158,6 +170,49 @@ describe('bad input on the admin port', () => {
   });
 });
 
+describe('wire formats', () => {
+  it('a system refuses a system or a client of another wire format, saying why, and serves on', async () => {
+    const logs: string[] = [];
+    const system = await startSystem({ admin: { port: 0 } }, logs);
+    const older = { kind: 'system' as const, systemId: '01d', adminAddress: null, capabilities: {}, received: 0, generation: 0 };
+    // Format 1 never said its format: a hello without `wire` is of format 1.
+    for (const [hello, format] of [[{ ...older, wire: 1 }, 1], [older, 1], [{ kind: 'client' as const, wire: WIRE_FORMAT + 1 }, WIRE_FORMAT + 1]] as const) {
+      const socket = await raw(system.adminAddress!, framed(encodeHello(hello as Parameters<typeof encodeHello>[0])));
+      const answer = await firstHello(socket);
+      expect(answer).toMatchObject({ kind: 'refused', reason: expect.stringContaining(`wire format ${format} and this side ${WIRE_FORMAT}`) });
+      await closed(socket);
+    }
+    expect(logs.filter((l) => /refused a connection from .*wire format/.test(l))).toHaveLength(3);
+    await stillServes(system);
+  });
+
+  it('a client and a joining system give up on a side that answers in another wire format', async () => {
+    // An older system: it answers every hello in format 1 (no `wire`), and takes no messages.
+    const accepted = new Set<Socket>();
+    const old = createServer((socket) => {
+      accepted.add(socket);
+      socket.on('error', () => undefined);
+      firstHello(socket).then((hello) => {
+        const answer = hello.kind === 'client'
+          ? { kind: 'welcome', systemId: '01d', clientKernel: '01d:c1', adminAddress: null, capabilities: {} }
+          : { kind: 'system', systemId: '01d', adminAddress: null, capabilities: {}, received: 0, generation: 0 };
+        socket.write(framed(encodeHello(answer as Parameters<typeof encodeHello>[0])));
+      }, () => undefined);
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(old.address() as AddressInfo).port}`;
+    try {
+      await expect(ActorSystem.connect(address, { connectTimeoutMs: 3000 })).rejects.toThrow(`wire format 1 and this side ${WIRE_FORMAT}`);
+      const logs: string[] = [];
+      await startSystem({ admin: { port: 0 }, convention: { leader: address } }, logs);
+      await eventually(() => logs.find((l) => l.includes(`to join the convention: it speaks wire format 1 and this side ${WIRE_FORMAT}`)));
+    } finally {
+      old.close();
+      for (const socket of accepted) socket.destroy();
+    }
+  });
+});
+
 describe('the link decoders, on arbitrary bytes', () => {
   it('decodeHello accepts only well-formed hellos and fails any other input with CodecError', () => {
     fc.assert(
@@ -178,6 +233,7 @@ describe('the link decoders, on arbitrary bytes', () => {
       fc.property(
         fc.record({
           systemId: fc.stringMatching(/^[0-9a-f]{1,16}$/),
+          wire: fc.nat(),
           adminAddress: fc.option(fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([h, p]) => `${h}:${p}`), { nil: null }),
           received: fc.nat(),
           generation: fc.nat(),

@@ -12,7 +12,7 @@ import { ActorAddress, ActorSystem, InvalidActorSpecError, InvalidSourceError, t
 import { AdminRequest } from '../dist/core/admin-request.js';
 import { Created, FrameKind, type Frame } from '../dist/core/protocol.js';
 import { framed } from '../dist/net/handshake.js';
-import { encodeHello } from '../dist/net/wire.js';
+import { WIRE_FORMAT, encodeHello } from '../dist/net/wire.js';
 import { readSource } from '../dist/sources/bundle/archives.js';
 import { SourceOpened } from '../dist/sources/protocol.js';
 import { Channel } from '../dist/transport/channel.js';
@@ -146,7 +146,7 @@ async function handMadePeer(target: ActorSystem, answer: (frame: Frame, peer: { 
   const socket: Socket = connect(Number(target.adminAddress!.slice(colon + 1)), target.adminAddress!.slice(0, colon));
   socket.on('error', () => undefined);
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(framed(encodeHello({ kind: 'system', systemId: peerId, adminAddress: null, capabilities: {}, received: 0, generation: 0 })));
+  socket.write(framed(encodeHello({ kind: 'system', wire: WIRE_FORMAT, systemId: peerId, adminAddress: null, capabilities: {}, received: 0, generation: 0 })));
   const channel = new Channel(targetMain, main, (envelope) => socket.write(framed(joinRecord(envelope))));
   const send = (frame: Frame): void => {
     channel.send(frame);

@@ -22,7 +22,7 @@ import { openEnvelope } from '../transport/envelope.js';
 import type { StreamLink } from '../transport/stream-link.js';
 import { framed, linkAfterHello, readHello } from './handshake.js';
 import { clientTlsOptions, derivePsk } from './secret.js';
-import { encodeHello, isAdminAddress, type ClientWelcome } from './wire.js';
+import { WIRE_FORMAT, encodeHello, isAdminAddress, wireMismatch, type ClientWelcome } from './wire.js';
 
 export interface ConnectOptions {
   /** The convention secret, when the system has one. */
@@ -54,10 +54,12 @@ export async function connectClient(adminAddress: string, options: ConnectOption
       socket.once('close', () => (clearTimeout(timer), reject(new Error('the connection was closed'))));
     });
     socket.setNoDelay(true);
-    socket.write(framed(encodeHello({ kind: 'client' })));
+    socket.write(framed(encodeHello({ kind: 'client', wire: WIRE_FORMAT })));
     const { hello, rest } = await readHello(socket, Math.max(1, deadline - Date.now()));
     if (hello.kind === 'refused') throw new Error(`refused: ${hello.reason}`);
     if (hello.kind !== 'welcome') throw new Error('it did not answer as a thespis system');
+    const mismatch = wireMismatch(hello);
+    if (mismatch !== null) throw new Error(mismatch);
     return new ActorSystemClient(adminAddress, socket, rest, hello, options);
   } catch (error) {
     socket.destroy();

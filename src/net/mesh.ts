@@ -24,7 +24,7 @@ import { framed, peerLinkAfterHello, readHello } from './handshake.js';
 import { PeerLink, type PeerLinkOwner } from './peer-link.js';
 import { clientTlsOptions } from './secret.js';
 import { Generations } from './session.js';
-import { encodeHello, type SystemHello } from './wire.js';
+import { WIRE_FORMAT, encodeHello, wireMismatch, type SystemHello } from './wire.js';
 
 export type PeerState = 'connecting' | 'up' | 'gone';
 
@@ -104,7 +104,7 @@ export class Mesh implements PeerLinkOwner {
   know(systemId: string, address: string | null, capabilities: Capabilities): PeerLink {
     let peer = this.peers.get(systemId);
     if (peer === undefined) {
-      peer = this.create({ kind: 'system', systemId, adminAddress: address, capabilities, received: 0, generation: 0 });
+      peer = this.create({ kind: 'system', wire: WIRE_FORMAT, systemId, adminAddress: address, capabilities, received: 0, generation: 0 });
     }
     if (address !== null && peer.dialAddress === null) peer.dialAddress = address;
     const extras = this.extras.get(peer)!;
@@ -269,6 +269,8 @@ export class Mesh implements PeerLinkOwner {
       const { hello, rest } = await readHello(socket, this.options.deadAfterMs);
       if (hello.kind === 'refused') throw new Error(`refused: ${hello.reason}`);
       if (hello.kind !== 'system') throw new Error('it is not a thespis system');
+      const mismatch = wireMismatch(hello);
+      if (mismatch !== null) throw new Error(mismatch);
       if (hello.systemId === this.options.selfId) throw new Error('that address is this system itself');
       let peer = this.peers.get(hello.systemId);
       if (expected !== null && expected.systemId !== hello.systemId) {
@@ -311,6 +313,7 @@ export class Mesh implements PeerLinkOwner {
   private ownHello(mine: { generation: number; received: number }): SystemHello {
     return {
       kind: 'system',
+      wire: WIRE_FORMAT,
       systemId: this.options.selfId,
       adminAddress: this.options.adminAddress(),
       capabilities: this.options.capabilities(),

@@ -26,7 +26,7 @@ import { Inbound } from './inbound.js';
 import { Mesh } from './mesh.js';
 import type { PeerLink } from './peer-link.js';
 import { checkExposure, derivePsk } from './secret.js';
-import { encodeHello, readConvention, type Hello } from './wire.js';
+import { WIRE_FORMAT, encodeHello, readConvention, wireMismatch, type Hello } from './wire.js';
 
 export interface NetworkOptions {
   admin?: { port: number; host?: string };
@@ -129,7 +129,7 @@ export class SystemNetwork {
       selfId: ctx.systemId,
       adminId: kernel.adminAddress.id,
       placeCreate: () => undefined,
-      welcome: (clientKernel) => ({ kind: 'welcome', systemId: ctx.systemId, clientKernel, adminAddress: this.adminAddress, capabilities: ctx.capabilities() }),
+      welcome: (clientKernel) => ({ kind: 'welcome', wire: WIRE_FORMAT, systemId: ctx.systemId, clientKernel, adminAddress: this.adminAddress, capabilities: ctx.capabilities() }),
       gone: (clientKernel) => this.localKernelGone(clientKernel),
       log: (level, message, detail) => this.log(level, message, detail),
     });
@@ -206,6 +206,10 @@ export class SystemNetwork {
     if (this.closed) {
       socket.destroy();
       return;
+    }
+    if (hello.kind === 'client' || hello.kind === 'system') {
+      const mismatch = wireMismatch(hello);
+      if (mismatch !== null) return this.refuse(socket, from, mismatch);
     }
     if (hello.kind === 'client') {
       this.clients.accept(socket, rest);

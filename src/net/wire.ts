@@ -38,9 +38,23 @@ export const CONVENTION_MAX_BYTES = 4 * 1024 * 1024;
 const helloCodec = new Codec({ maxFrameBytes: HELLO_MAX_BYTES, maxDepth: 16 });
 const conventionCodec = new Codec({ maxFrameBytes: CONVENTION_MAX_BYTES, maxDepth: 16 });
 
+/**
+ * The format of what crosses a link between systems, and between a client
+ * and a system: envelopes, fast batches, frames and control operations. Each
+ * side says its own in its hello, and a side refuses a hello of another
+ * format with a reason (`wireMismatch`), so two releases that cannot read
+ * each other's batches fail at the handshake, not at the first message.
+ *
+ * 1: before hellos said it (a hello without `wire`). 2: fast batches carry
+ * REPEAT (a record field's repeated short text) and only message frames.
+ */
+export const WIRE_FORMAT = 2;
+
 /** From a system that wants a link (a member, a leader, an invited system). */
 export interface SystemHello {
   kind: 'system';
+  /** The sender's WIRE_FORMAT. */
+  wire: number;
   systemId: string;
   /** "host:port", or null for an outbound-only system. */
   adminAddress: string | null;
@@ -54,11 +68,15 @@ export interface SystemHello {
 /** From a client (ActorSystem.connect, the CLI). */
 export interface ClientHello {
   kind: 'client';
+  /** The client's WIRE_FORMAT. */
+  wire: number;
 }
 
 /** The system's answer to a client. */
 export interface ClientWelcome {
   kind: 'welcome';
+  /** The system's WIRE_FORMAT. */
+  wire: number;
   systemId: string;
   /** The kernel id the client's endpoints live under. */
   clientKernel: string;
@@ -80,10 +98,18 @@ export function encodeHello(hello: Hello): Uint8Array {
   return copy(helloCodec.encode(hello));
 }
 
-/** Throws CodecError for anything that is not a well-formed hello. */
+/** Why a hello of another wire format is refused, or null when it speaks ours. */
+export function wireMismatch(hello: SystemHello | ClientHello | ClientWelcome): string | null {
+  if (hello.wire === WIRE_FORMAT) return null;
+  return `it speaks wire format ${hello.wire} and this side ${WIRE_FORMAT} (thespis releases that cannot read each other's messages)`;
+}
+
+/** Throws CodecError for anything that is not a well-formed hello (a hello without `wire` is of format 1). */
 export function decodeHello(bytes: Uint8Array): Hello {
   const value = helloCodec.decode(bytes) as Record<string, unknown>;
   if (typeof value !== 'object' || value === null) throw new CodecError('a hello must be a map');
+  if (value.wire === undefined) value.wire = 1;
+  else if (!isCount(value.wire)) throw new CodecError('hello: bad wire format');
   switch (value.kind) {
     case 'system':
       if (typeof value.systemId !== 'string' || !SYSTEM_ID.test(value.systemId)) throw new CodecError('hello: bad systemId');
@@ -93,7 +119,7 @@ export function decodeHello(bytes: Uint8Array): Hello {
       if (!isCount(value.generation)) throw new CodecError('hello: bad generation');
       return value as unknown as SystemHello;
     case 'client':
-      return { kind: 'client' };
+      return { kind: 'client', wire: value.wire as number };
     case 'welcome':
       if (typeof value.systemId !== 'string' || typeof value.clientKernel !== 'string' || !isRecord(value.capabilities)) {
         throw new CodecError('welcome: malformed');
