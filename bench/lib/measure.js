@@ -28,8 +28,8 @@ export function micro(ctx, cases) {
 }
 
 /**
- * Untimed runs before the timed one of a message flow, for thespis and its
- * peers alike (one with --quick). Why more than one: a flow's first and last
+ * Untimed runs before the timed one of a message flow (small messages or a
+ * size sweep), for thespis and its peers alike (one with --quick). Why more than one: a flow's first and last
  * messages (the ask that starts it, the report that ends it) are of other
  * types than the stream, and on each of them V8 throws away code it had
  * optimised for the stream alone and builds it again with the new types. It

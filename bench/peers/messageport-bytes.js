@@ -5,7 +5,7 @@
 
 import { MessageChannel } from 'node:worker_threads';
 import { once } from 'node:events';
-import { now } from '../lib/measure.js';
+import { afterWarmUp, now } from '../lib/measure.js';
 import { startWorker } from '../helpers/threads.js';
 import { MIB, payloadOf, windowFor } from '../lib/payload.js';
 import { SIZES } from '../lib/sweep.js';
@@ -52,8 +52,7 @@ export default {
       for (const { label, size, count } of SIZES) {
         const payload = payloadOf('string', size);
         const n = ctx.pick(count, Math.max(4, count >> 3));
-        await flow(worker, payload, n); // warm-up, as long as the timed run
-        ctx.report(name(label), await flow(worker, payload, n), 'MiB/s');
+        ctx.report(name(label), await afterWarmUp(ctx, () => flow(worker, payload, n)), 'MiB/s');
       }
     } finally {
       await worker.terminate();

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { now } from '../lib/measure.js';
+import { afterWarmUp, now } from '../lib/measure.js';
 import { frameCounter } from '../helpers/frames.js';
 import { MIB } from '../lib/payload.js';
 import { PROCESS_SIZES } from '../lib/sweep.js';
@@ -45,8 +45,7 @@ export default {
     try {
       for (const { label, size, count } of PROCESS_SIZES) {
         const n = ctx.pick(count, Math.max(4, count >> 3));
-        await flow(server, path, size, n);
-        ctx.report(name(label), await flow(server, path, size, n), 'MiB/s');
+        ctx.report(name(label), await afterWarmUp(ctx, () => flow(server, path, size, n)), 'MiB/s');
       }
     } finally {
       server.close();

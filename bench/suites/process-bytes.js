@@ -6,6 +6,7 @@
 import { actorClass, createActor, withSystem } from '../helpers/thespis.js';
 import { assertApart, bytesFlow } from '../helpers/bytes-flow.js';
 import { PROCESS_SIZES } from '../lib/sweep.js';
+import { afterWarmUp } from '../lib/measure.js';
 
 const PROCESS = { host: 'process' };
 const figure = (label) => `process.bytes_${label}.mib_per_s`;
@@ -27,8 +28,7 @@ export default {
       assertApart(source, sink);
       for (const s of PROCESS_SIZES) {
         const flow = { size: s.size, kind: 'string', n: ctx.pick(s.count, Math.max(4, s.count >> 3)) };
-        await bytesFlow(system, source, sink, flow, 120_000); // warm-up, as long as the timed run
-        ctx.report(figure(s.label), await bytesFlow(system, source, sink, flow, 120_000), 'MiB/s');
+        ctx.report(figure(s.label), await afterWarmUp(ctx, () => bytesFlow(system, source, sink, flow, 120_000)), 'MiB/s');
       }
     });
   },
