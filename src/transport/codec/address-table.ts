@@ -102,7 +102,7 @@ export class AddressDecoder {
   /** Undefined for a number the peer never defined: the frame is corrupt. */
   resolve(ref: unknown): ActorAddress | null | undefined {
     if (ref === null) return null;
-    if (typeof ref === 'number') return this.list[ref];
+    if (typeof ref === 'number') return this.numbered(ref);
     if (!(ref instanceof ActorAddress)) return undefined;
     if (this.list.length < MAX_ENTRIES) this.list.push(ref);
     return ref;

@@ -81,7 +81,12 @@ export class FastBatchReader {
 
   constructor(private readonly maxDepth = Infinity) {}
 
-  /** The batch in `bytes` from `start` on (an array, to the last byte) as plain values; throws CodecError when it is not one. */
+  /**
+   * The batch in `bytes` from `start` on (an array, to the last byte) as
+   * plain values, frames unchecked; throws CodecError when it is not one.
+   * Links read frames with `readFrames`; this reads any value the writer
+   * emits (its tests use it).
+   */
   read(bytes: Uint8Array, start: number): unknown[] {
     return this.reading(bytes, start, () => {
       if (this.pos >= this.end || this.bytes[this.pos]! >> 5 !== 4) throw invalid('an envelope payload must be a batch of frames');

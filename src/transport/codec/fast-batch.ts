@@ -202,11 +202,11 @@ export class FastBatchWriter extends CborWriter {
 
   private frame(destination: string, frame: Frame, peer: string, refs: AddressEncoder): boolean {
     if (frame[0] !== FrameKind.Message) return false;
-    if (destination !== peer) this.text(destination);
     const to = refs.refTo(frame[1]);
     const from = refs.refFrom(frame[2]);
-    // The commonest frame (to the peer, both addresses numbered below 24) in five bytes and one bounds check.
-    if (destination === peer && typeof to === 'number' && to < 24 && typeof from === 'number' && from < 24) {
+    if (destination !== peer) this.text(destination);
+    else if (typeof to === 'number' && to < 24 && typeof from === 'number' && from < 24) {
+      // The commonest frame (to the peer, both addresses numbered below 24) in five bytes and one bounds check.
       this.ensure(5);
       const slab = this.slab;
       const at = this.pos;
@@ -217,8 +217,7 @@ export class FastBatchWriter extends CborWriter {
       slab[at + 4] = from;
       this.pos = at + 5;
       return this.value(frame[3], 0);
-    }
-    if (destination === peer) this.byte(0xf6);
+    } else this.byte(0xf6);
     this.byte(0x84);
     this.head(0, FrameKind.Message);
     return this.address(to) && this.address(from) && this.value(frame[3], 0);
